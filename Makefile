@@ -1,0 +1,42 @@
+# Itsmo: `make demo` runs it, `make test` tests it. Everything else is a helper of those two.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ITSMO := $(BIN)/itsmo
+export ITSMO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install demo test lint test-sqlite test-postgres bench messages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(ITSMO) demo
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	ITSMO_VAR_DIR=$$(mktemp -d) $(ITSMO) makemigrations --check --dry-run
+
+test-sqlite: install
+	ITSMO_DATABASE_URL= $(BIN)/pytest
+
+test-postgres: install
+	$(BIN)/python scripts/postgres_leg.py $(BIN)/pytest
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+messages: install
+	cd src/itsmo && ../../$(ITSMO) makemessages -l es -l pt --no-obsolete && ../../$(ITSMO) compilemessages
+
+clean:
+	rm -rf $(VENV) var build *.egg-info src/*.egg-info

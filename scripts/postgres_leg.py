@@ -1,0 +1,36 @@
+"""Run the test suite against PostgreSQL when one answers at ITSMO_TEST_DATABASE_URL.
+
+Without a server the leg is skipped with a message, unless ITSMO_REQUIRE_POSTGRES=1
+(set by .ci/run), in which case it fails. On success it writes var/postgres-leg.ok so
+that CI can prove the leg ran.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+url = os.environ.get("ITSMO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+required = os.environ.get("ITSMO_REQUIRE_POSTGRES") == "1"
+marker = Path("var/postgres-leg.ok")
+marker.unlink(missing_ok=True)
+
+try:
+    psycopg.connect(url, connect_timeout=5).close()
+except psycopg.Error as error:
+    message = f"PostgreSQL at {url} is not reachable ({error.__class__.__name__}: {error})"
+    if required:
+        sys.exit(f"FAIL: {message}; the PostgreSQL leg is required")
+    print(f"SKIP PostgreSQL leg: {message}")
+    sys.exit(0)
+
+print(f"== PostgreSQL leg against {url}")
+result = subprocess.run([*sys.argv[1:]], env={**os.environ, "ITSMO_DATABASE_URL": url})
+if result.returncode == 0:
+    marker.parent.mkdir(exist_ok=True)
+    marker.write_text(url + "\n")
+sys.exit(result.returncode)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from itsmo.api.urls import api
+from itsmo.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("itsmo.accounts.urls")),
+    path("", include("itsmo.web.urls")),
+]

@@ -1,0 +1,38 @@
+"""Region scoping: who sees which support group (the pattern every record type follows)."""
+
+import pytest
+
+from itsmo.accounts.models import SupportGroup
+
+
+def visible_codes(user):
+    return set(SupportGroup.objects.visible_to(user).values_list("code", flat=True))
+
+
+def test_agent_sees_own_country_and_regional_groups_only(desk_mexico, field_brazil,
+                                                         agent_brazil, agent_mexico):
+    assert visible_codes(agent_brazil) == {"field-br"}
+    assert visible_codes(agent_mexico) == {"sd-mexico"}
+
+
+def test_smo_analyst_sees_every_region(desk_mexico, field_brazil, smo_analyst):
+    assert visible_codes(smo_analyst) == {"sd-mexico", "field-br"}
+
+
+@pytest.mark.django_db
+def test_anonymous_sees_nothing(desk_mexico):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not SupportGroup.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_region_grant_extends_scope(desk_mexico, field_brazil, agent_brazil, region_mexico):
+    from itsmo.accounts import services
+
+    services.set_scope(agent_brazil, regions=[region_mexico])
+    assert visible_codes(agent_brazil) == {"sd-mexico", "field-br"}
+
+
+def test_inactive_user_sees_nothing(desk_mexico, smo_analyst):
+    smo_analyst.is_active = False
+    assert visible_codes(smo_analyst) == set()

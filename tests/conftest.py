@@ -1,0 +1,100 @@
+"""Shared fixtures: a two-region organisation and users in each role."""
+
+from __future__ import annotations
+
+import pytest
+
+from itsmo.accounts import services as accounts
+from itsmo.accounts.models import Role, Tier
+from itsmo.organization.models import Country, Region
+
+
+@pytest.fixture
+def region_mexico(db):
+    return Region.objects.create(code="mexico", name="Mexico")
+
+
+@pytest.fixture
+def region_brazil(db):
+    return Region.objects.create(code="brazil", name="Brazil")
+
+
+@pytest.fixture
+def region_andean(db):
+    return Region.objects.create(code="andean", name="Andean")
+
+
+@pytest.fixture
+def mexico(region_mexico):
+    return Country.objects.create(code="MX", name="Mexico", region=region_mexico,
+                                  time_zone="America/Mexico_City", language="es")
+
+
+@pytest.fixture
+def brazil(region_brazil):
+    return Country.objects.create(code="BR", name="Brazil", region=region_brazil,
+                                  time_zone="America/Sao_Paulo", language="pt")
+
+
+@pytest.fixture
+def colombia(region_andean):
+    return Country.objects.create(code="CO", name="Colombia", region=region_andean,
+                                  time_zone="America/Bogota", language="es")
+
+
+@pytest.fixture
+def peru(region_andean):
+    return Country.objects.create(code="PE", name="Peru", region=region_andean,
+                                  time_zone="America/Lima", language="es")
+
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username, roles, country=None, **extra):
+    return accounts.create_user(username=username, email=f"{username}@example.com",
+                                password=PASSWORD, roles=roles, country=country, **extra)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def agent_brazil(brazil):
+    return make_user("agent.brazil", [Role.AGENT], brazil)
+
+
+@pytest.fixture
+def agent_mexico(mexico):
+    return make_user("agent.mexico", [Role.AGENT], mexico)
+
+
+@pytest.fixture
+def end_user_mexico(mexico):
+    return make_user("user.mexico", [Role.END_USER], mexico)
+
+
+@pytest.fixture
+def smo_analyst(mexico):
+    return make_user("smo.analyst", [Role.SMO_ANALYST], mexico)
+
+
+@pytest.fixture
+def admin_user(mexico):
+    return make_user("admin", [Role.ADMINISTRATOR], mexico, is_superuser=True)
+
+
+@pytest.fixture
+def desk_mexico(region_mexico, mexico, agent_mexico):
+    return accounts.create_support_group(code="sd-mexico", name="Service Desk Mexico",
+                                         tier=Tier.L1, region=region_mexico,
+                                         members=[agent_mexico])
+
+
+@pytest.fixture
+def field_brazil(region_brazil, brazil, agent_brazil):
+    return accounts.create_support_group(code="field-br", name="Field Services Brazil",
+                                         tier=Tier.FIELD, region=region_brazil, country=brazil,
+                                         members=[agent_brazil])
