@@ -26,34 +26,48 @@ def region_andean(db):
 
 @pytest.fixture
 def mexico(region_mexico):
-    return Country.objects.create(code="MX", name="Mexico", region=region_mexico,
-                                  time_zone="America/Mexico_City", language="es")
+    return Country.objects.create(
+        code="MX",
+        name="Mexico",
+        region=region_mexico,
+        time_zone="America/Mexico_City",
+        language="es",
+    )
 
 
 @pytest.fixture
 def brazil(region_brazil):
-    return Country.objects.create(code="BR", name="Brazil", region=region_brazil,
-                                  time_zone="America/Sao_Paulo", language="pt")
+    return Country.objects.create(
+        code="BR", name="Brazil", region=region_brazil, time_zone="America/Sao_Paulo", language="pt"
+    )
 
 
 @pytest.fixture
 def colombia(region_andean):
-    return Country.objects.create(code="CO", name="Colombia", region=region_andean,
-                                  time_zone="America/Bogota", language="es")
+    return Country.objects.create(
+        code="CO", name="Colombia", region=region_andean, time_zone="America/Bogota", language="es"
+    )
 
 
 @pytest.fixture
 def peru(region_andean):
-    return Country.objects.create(code="PE", name="Peru", region=region_andean,
-                                  time_zone="America/Lima", language="es")
+    return Country.objects.create(
+        code="PE", name="Peru", region=region_andean, time_zone="America/Lima", language="es"
+    )
 
 
 PASSWORD = "correct-horse-battery-staple"
 
 
 def make_user(username, roles, country=None, **extra):
-    return accounts.create_user(username=username, email=f"{username}@example.com",
-                                password=PASSWORD, roles=roles, country=country, **extra)
+    return accounts.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        roles=roles,
+        country=country,
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -88,13 +102,22 @@ def admin_user(mexico):
 
 @pytest.fixture
 def desk_mexico(region_mexico, mexico, agent_mexico):
-    return accounts.create_support_group(code="sd-mexico", name="Service Desk Mexico",
-                                         tier=Tier.L1, region=region_mexico,
-                                         members=[agent_mexico])
+    return accounts.create_support_group(
+        code="sd-mexico",
+        name="Service Desk Mexico",
+        tier=Tier.L1,
+        region=region_mexico,
+        members=[agent_mexico],
+    )
 
 
 @pytest.fixture
 def field_brazil(region_brazil, brazil, agent_brazil):
-    return accounts.create_support_group(code="field-br", name="Field Services Brazil",
-                                         tier=Tier.FIELD, region=region_brazil, country=brazil,
-                                         members=[agent_brazil])
+    return accounts.create_support_group(
+        code="field-br",
+        name="Field Services Brazil",
+        tier=Tier.FIELD,
+        region=region_brazil,
+        country=brazil,
+        members=[agent_brazil],
+    )

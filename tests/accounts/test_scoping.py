@@ -9,8 +9,9 @@ def visible_codes(user):
     return set(SupportGroup.objects.visible_to(user).values_list("code", flat=True))
 
 
-def test_agent_sees_own_country_and_regional_groups_only(desk_mexico, field_brazil,
-                                                         agent_brazil, agent_mexico):
+def test_agent_sees_own_country_and_regional_groups_only(
+    desk_mexico, field_brazil, agent_brazil, agent_mexico
+):
     assert visible_codes(agent_brazil) == {"field-br"}
     assert visible_codes(agent_mexico) == {"sd-mexico"}
 

@@ -35,19 +35,29 @@ class User(AbstractUser):
     """A person using Itsmo. Holds one or more roles and a region scope."""
 
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
-    country = models.ForeignKey(Country, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="users", verbose_name=_("home country"))
-    language = models.CharField(_("language"), max_length=10, blank=True,
-                                choices=settings.LANGUAGES)
-    time_zone = models.CharField(_("time zone"), max_length=64, blank=True,
-                                 validators=[validate_time_zone])
+    country = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        verbose_name=_("home country"),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     scope_all = models.BooleanField(_("sees all regions"), default=False)
-    scope_regions = models.ManyToManyField(Region, blank=True, related_name="+",
-                                           verbose_name=_("visible regions"))
-    scope_countries = models.ManyToManyField(Country, blank=True, related_name="+",
-                                             verbose_name=_("visible countries"))
+    scope_regions = models.ManyToManyField(
+        Region, blank=True, related_name="+", verbose_name=_("visible regions")
+    )
+    scope_countries = models.ManyToManyField(
+        Country, blank=True, related_name="+", verbose_name=_("visible countries")
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -87,10 +97,12 @@ class User(AbstractUser):
         country_ids = set(self.scope_countries.values_list("pk", flat=True))
         if self.country_id:
             country_ids.add(self.country_id)
-        country_ids |= set(Country.objects.filter(region__in=region_ids)
-                           .values_list("pk", flat=True))
-        touched_regions = set(Country.objects.filter(pk__in=country_ids)
-                              .values_list("region_id", flat=True))
+        country_ids |= set(
+            Country.objects.filter(region__in=region_ids).values_list("pk", flat=True)
+        )
+        touched_regions = set(
+            Country.objects.filter(pk__in=country_ids).values_list("region_id", flat=True)
+        )
         return Scope(False, frozenset(country_ids), frozenset(region_ids | touched_regions))
 
     def forget_scope(self) -> None:
@@ -99,8 +111,9 @@ class User(AbstractUser):
 
 
 class RoleGrant(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="role_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_grants"
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
 
     class Meta:
@@ -123,12 +136,19 @@ class SupportGroup(TimeStampedModel):
     name = models.CharField(_("name"), max_length=150, unique=True)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="support_groups")
-    country = models.ForeignKey(Country, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="support_groups")
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="managed_groups")
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                     related_name="support_groups")
+    country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="support_groups"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_groups",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="support_groups"
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -154,14 +174,16 @@ class ApiTokenQuerySet(models.QuerySet):
     def usable(self):
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the secret is shown once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
@@ -182,5 +204,6 @@ class ApiToken(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.revoked_at is None and (self.expires_at is None
-                                            or self.expires_at > timezone.now())
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )

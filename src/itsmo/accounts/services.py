@@ -45,10 +45,16 @@ def create_user(
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationFailed(f"username {username!r} is taken", field="username")
     user = User(
-        username=username, email=email, first_name=first_name, last_name=last_name,
-        country=country, language=language or (country.language if country else ""),
-        time_zone=time_zone or (country.time_zone if country else ""), job_title=job_title,
-        is_superuser=is_superuser, is_staff=is_superuser,
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        country=country,
+        language=language or (country.language if country else ""),
+        time_zone=time_zone or (country.time_zone if country else ""),
+        job_title=job_title,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
     )
     if password:
         user.set_password(password)
@@ -69,7 +75,8 @@ def set_roles(user: User, roles: Iterable[str], *, actor: User | None = None) ->
         old = set(user.roles)
         RoleGrant.objects.filter(user=user).exclude(role__in=wanted).delete()
         RoleGrant.objects.bulk_create(
-            [RoleGrant(user=user, role=r) for r in wanted - old], ignore_conflicts=True)
+            [RoleGrant(user=user, role=r) for r in wanted - old], ignore_conflicts=True
+        )
         user.forget_scope()
         if old != wanted and actor is not None:
             journal.record_changes(user, actor, {"roles": (sorted(old), sorted(wanted))})
@@ -92,8 +99,9 @@ def set_scope(
     user.forget_scope()
 
 
-def update_preferences(user: User, *, language: str | None = None,
-                       time_zone: str | None = None) -> User:
+def update_preferences(
+    user: User, *, language: str | None = None, time_zone: str | None = None
+) -> User:
     from django.conf import settings
 
     from itsmo.organization.models import validate_time_zone
@@ -149,9 +157,16 @@ def create_support_group(
         raise ValidationFailed(f"{country} is not in {region}", field="country")
     if SupportGroup.objects.filter(code=code).exists():
         raise ValidationFailed(f"a group with code {code!r} exists", field="code")
-    group = SupportGroup.objects.create(code=code, name=name, tier=tier, region=region,
-                                        country=country, manager=manager, email=email,
-                                        description=description)
+    group = SupportGroup.objects.create(
+        code=code,
+        name=name,
+        tier=tier,
+        region=region,
+        country=country,
+        manager=manager,
+        email=email,
+        description=description,
+    )
     group.members.set(members)
     journal.record_created(group, actor)
     return group
@@ -161,19 +176,27 @@ def add_members(group: SupportGroup, users: Iterable[User], *, actor: User | Non
     users = list(users)
     group.members.add(*users)
     if actor is not None:
-        journal.add_comment(group, actor, "Added " + ", ".join(str(u) for u in users),
-                            internal=True)
+        journal.add_comment(
+            group, actor, "Added " + ", ".join(str(u) for u in users), internal=True
+        )
 
 
-def issue_token(user: User, name: str, *, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def issue_token(
+    user: User, name: str, *, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its secret, which is never stored nor shown again."""
     if not name.strip():
         raise ValidationFailed("a token needs a name", field="name")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("the expiry must be in the future", field="expires_at")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name.strip(), prefix=raw[:12],
-                                    token_hash=hash_token(raw), expires_at=expires_at)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip(),
+        prefix=raw[:12],
+        token_hash=hash_token(raw),
+        expires_at=expires_at,
+    )
     return token, raw
 
 
@@ -188,8 +211,9 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def authenticate_token(raw: str) -> User | None:
-    token = (ApiToken.objects.usable().select_related("user")
-             .filter(token_hash=hash_token(raw)).first())
+    token = (
+        ApiToken.objects.usable().select_related("user").filter(token_hash=hash_token(raw)).first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

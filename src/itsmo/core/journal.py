@@ -51,8 +51,15 @@ def record_changes(
 ) -> list[JournalEntry]:
     """Journal field changes given as ``{field: (old, new)}``; unchanged values are skipped."""
     entries = [
-        _entry(record, JournalKind.FIELD_CHANGE, actor, at, field=name,
-               old_value=_text(old), new_value=_text(new))
+        _entry(
+            record,
+            JournalKind.FIELD_CHANGE,
+            actor,
+            at,
+            field=name,
+            old_value=_text(old),
+            new_value=_text(new),
+        )
         for name, (old, new) in changes.items()
         if _text(old) != _text(new)
     ]
@@ -60,17 +67,32 @@ def record_changes(
 
 
 def record_state_change(
-    record: models.Model, actor, field: str, old: Any, new: Any, *,
-    note: str = "", at: datetime | None = None,
+    record: models.Model,
+    actor,
+    field: str,
+    old: Any,
+    new: Any,
+    *,
+    note: str = "",
+    at: datetime | None = None,
 ) -> JournalEntry:
-    entry = _entry(record, JournalKind.STATE_CHANGE, actor, at, field=field,
-                   old_value=_text(old), new_value=_text(new), body=note)
+    entry = _entry(
+        record,
+        JournalKind.STATE_CHANGE,
+        actor,
+        at,
+        field=field,
+        old_value=_text(old),
+        new_value=_text(new),
+        body=note,
+    )
     entry.save()
     return entry
 
 
-def add_comment(record: models.Model, actor, body: str, *, internal: bool = False,
-                at: datetime | None = None) -> JournalEntry:
+def add_comment(
+    record: models.Model, actor, body: str, *, internal: bool = False, at: datetime | None = None
+) -> JournalEntry:
     kind = JournalKind.WORK_NOTE if internal else JournalKind.COMMENT
     entry = _entry(record, kind, actor, at, body=body)
     entry.save()

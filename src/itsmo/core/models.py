@@ -78,10 +78,6 @@ class JournalEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.field} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def is_public(self) -> bool:
-        return self.kind != JournalKind.WORK_NOTE
-
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise AppendOnlyError("journal entries cannot be updated")
@@ -89,6 +85,10 @@ class JournalEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("journal entries cannot be deleted")
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != JournalKind.WORK_NOTE
 
 
 class Sequence(models.Model):

@@ -18,8 +18,9 @@ def save_versioned(record: models.Model, expected_version: int | None, fields: l
     """
     model = type(record)
     version = record.version if expected_version is None else expected_version
-    values: dict[str, Any] = {name: getattr(record, model._meta.get_field(name).attname)
-                              for name in fields}
+    values: dict[str, Any] = {
+        name: getattr(record, model._meta.get_field(name).attname) for name in fields
+    }
     if any(f.name == "updated_at" for f in model._meta.fields):
         from django.utils import timezone
 

@@ -55,22 +55,38 @@ class BusinessCalendar(TimeStampedModel):
 class WorkingPeriod(models.Model):
     """A span of working time on a weekday (0 = Monday), local to the calendar's time zone."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE,
-                                 related_name="working_periods")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="working_periods"
+    )
     weekday = models.PositiveSmallIntegerField(
-        _("weekday"), choices=[(i, name) for i, name in enumerate(
-            [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
-             _("Saturday"), _("Sunday")])])
+        _("weekday"),
+        choices=[
+            (i, name)
+            for i, name in enumerate(
+                [
+                    _("Monday"),
+                    _("Tuesday"),
+                    _("Wednesday"),
+                    _("Thursday"),
+                    _("Friday"),
+                    _("Saturday"),
+                    _("Sunday"),
+                ]
+            )
+        ],
+    )
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"))
 
     class Meta:
         ordering = ["weekday", "start"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
-                                   name="working_period_end_after_start"),
-            models.CheckConstraint(condition=models.Q(weekday__lte=6),
-                                   name="working_period_weekday_range"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="working_period_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="working_period_weekday_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,18 +96,24 @@ class WorkingPeriod(models.Model):
 class CalendarException(models.Model):
     """A custom non-working day (plant shutdown) or a public holiday worked as normal."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE,
-                                 related_name="exceptions")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="exceptions"
+    )
     date = models.DateField(_("date"))
     name = models.CharField(_("name"), max_length=100)
     is_working_day = models.BooleanField(
-        _("working day"), default=False,
-        help_text=_("Tick to work on a day the public calendar marks as a holiday."))
+        _("working day"),
+        default=False,
+        help_text=_("Tick to work on a day the public calendar marks as a holiday."),
+    )
 
     class Meta:
         ordering = ["date"]
-        constraints = [models.UniqueConstraint(fields=["calendar", "date"],
-                                               name="calendar_exception_unique_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "date"], name="calendar_exception_unique_date"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
@@ -103,8 +125,9 @@ class Country(TimeStampedModel):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="countries")
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     language = models.CharField(_("default language"), max_length=10, default="en")
-    calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="countries")
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.SET_NULL, related_name="countries"
+    )
 
     class Meta:
         ordering = ["name"]
