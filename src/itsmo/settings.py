@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "itsmo.core",
     "itsmo.organization",
     "itsmo.accounts",
+    "itsmo.catalog",
+    "itsmo.cmdb",
     "itsmo.api",
     "itsmo.web",
 ]
