@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves Swagger UI from local static files (no CDN)
     "django_tasks",
     "django_tasks_db",
     "itsmo.core",

@@ -35,7 +35,7 @@ class PagePagination(PaginationBase):
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, **params) -> dict:
         count = queryset.count()
         start = (pagination.page - 1) * pagination.page_size
-        items = list(queryset[start:start + pagination.page_size])
+        items = list(queryset[start : start + pagination.page_size])
         return {
             "items": items,
             "count": count,

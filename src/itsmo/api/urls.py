@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.http import HttpResponseNotAllowed
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from . import problems
 from .auth import AUTH
+from .openapi import add_problem_responses
 
-api = NinjaAPI(
+
+def _problem_on_405(view):
+    """Ninja answers a wrong method with a bare 405; turn it into problem+json."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = [m.strip() for m in response["Allow"].split(",") if m.strip()]
+            return problems.method_not_allowed(request, allowed)
+        return response
+
+    return wrapper
+
+
+class ItsmoAPI(NinjaAPI):
+    """A NinjaAPI whose every answer, even for unknown URLs and methods, is problem+json."""
+
+    def _get_urls(self):
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            pattern.callback = _problem_on_405(pattern.callback)
+        patterns.append(re_path(r"^.*$", csrf_exempt(problems.not_found), name="not-found"))
+        return patterns
+
+    def get_openapi_schema(self, *args, **kwargs):
+        return add_problem_responses(super().get_openapi_schema(*args, **kwargs))
+
+
+api = ItsmoAPI(
     title="Itsmo API",
     version="1",
     description=(
@@ -22,7 +57,9 @@ api = NinjaAPI(
 problems.install(api)
 
 from itsmo.accounts.api import router as accounts_router  # noqa: E402
+from itsmo.core.api import router as core_router  # noqa: E402
 from itsmo.organization.api import router as organization_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", organization_router)
+api.add_router("", core_router)
