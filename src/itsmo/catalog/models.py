@@ -12,13 +12,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from itsmo.core.models import TimeStampedModel
+from itsmo.core.states import StateMachine, Transition
 
 
 class Criticality(models.IntegerChoices):
-    CRITICAL = 1, _("1 – Critical")
-    HIGH = 2, _("2 – High")
-    MEDIUM = 3, _("3 – Medium")
-    LOW = 4, _("4 – Low")
+    CRITICAL = 1, _("1 - Critical")
+    HIGH = 2, _("2 - High")
+    MEDIUM = 3, _("3 - Medium")
+    LOW = 4, _("4 - Low")
 
 
 class BusinessProcess(TimeStampedModel):
@@ -60,11 +61,11 @@ class Lifecycle(models.TextChoices):
 
 #: Portfolio lifecycle: pipeline → catalogue → retired (a retired service may come back
 #: to the pipeline when it is redesigned, never straight to the catalogue).
-LIFECYCLE_TRANSITIONS: dict[str, frozenset[str]] = {
-    Lifecycle.PIPELINE: frozenset({Lifecycle.CATALOGUE, Lifecycle.RETIRED}),
-    Lifecycle.CATALOGUE: frozenset({Lifecycle.RETIRED}),
-    Lifecycle.RETIRED: frozenset({Lifecycle.PIPELINE}),
-}
+SERVICE_LIFECYCLE = StateMachine("lifecycle", [
+    Transition(Lifecycle.PIPELINE, Lifecycle.CATALOGUE, label=_("Publish in the catalogue")),
+    Transition((Lifecycle.PIPELINE, Lifecycle.CATALOGUE), Lifecycle.RETIRED, label=_("Retire")),
+    Transition(Lifecycle.RETIRED, Lifecycle.PIPELINE, label=_("Back to the pipeline")),
+])
 
 
 class Service(TimeStampedModel):
@@ -123,7 +124,7 @@ class Service(TimeStampedModel):
 
 
 class ServiceProcess(models.Model):
-    """A service supports a business process with a weight (0–100, share of the process)."""
+    """A service supports a business process with a weight (0-100, share of the process)."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="process_links")
     business_process = models.ForeignKey(BusinessProcess, on_delete=models.CASCADE,
@@ -132,8 +133,8 @@ class ServiceProcess(models.Model):
 
     class Meta:
         ordering = ["business_process__name"]
-        verbose_name = _("service–process link")
-        verbose_name_plural = _("service–process links")
+        verbose_name = _("service-process link")
+        verbose_name_plural = _("service-process links")
         constraints = [
             models.UniqueConstraint(fields=["service", "business_process"],
                                     name="service_process_unique"),

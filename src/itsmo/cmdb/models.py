@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsmo.core.models import TimeStampedModel
 from itsmo.core.scoping import ScopedManager, ScopedQuerySet
+from itsmo.core.states import StateMachine, Transition
 
 NUMBER_PREFIX = "CI"
 
@@ -105,6 +106,18 @@ class Environment(models.TextChoices):
     PRODUCTION = "production", _("Production")
     TEST = "test", _("Test")
     DEVELOPMENT = "development", _("Development")
+
+
+#: CI status transitions; a retired CI may be brought back (discovery saw it again).
+CI_LIFECYCLE = StateMachine("status", [
+    Transition(CIStatus.PLANNED, CIStatus.IN_OPERATION),
+    Transition(CIStatus.IN_OPERATION, CIStatus.UNDER_MAINTENANCE),
+    Transition(CIStatus.UNDER_MAINTENANCE, CIStatus.IN_OPERATION),
+    Transition((CIStatus.PLANNED, CIStatus.IN_OPERATION, CIStatus.UNDER_MAINTENANCE),
+               CIStatus.RETIRED),
+    Transition(CIStatus.RETIRED, CIStatus.PLANNED),
+    Transition(CIStatus.RETIRED, CIStatus.IN_OPERATION),
+])
 
 
 class CIQuerySet(ScopedQuerySet):
@@ -244,8 +257,8 @@ class ServiceCI(models.Model):
 
     class Meta:
         ordering = ["service_id", "ci_id"]
-        verbose_name = _("service–CI link")
-        verbose_name_plural = _("service–CI links")
+        verbose_name = _("service-CI link")
+        verbose_name_plural = _("service-CI links")
         constraints = [
             models.UniqueConstraint(fields=["service", "ci"], name="cmdb_service_ci_unique"),
         ]

@@ -89,8 +89,8 @@ class Migration(migrations.Migration):
                 ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ci_links', to='catalog.service', verbose_name='service')),
             ],
             options={
-                'verbose_name': 'service–CI link',
-                'verbose_name_plural': 'service–CI links',
+                'verbose_name': 'service-CI link',
+                'verbose_name_plural': 'service-CI links',
                 'ordering': ['service_id', 'ci_id'],
             },
         ),
