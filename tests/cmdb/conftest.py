@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from django.test import Client
+
+from itsmo.accounts import services as accounts
 from itsmo.catalog import services as catalog
 from itsmo.cmdb import services as cmdb
 from itsmo.cmdb.models import CIClass
@@ -63,3 +67,33 @@ def story(classes, dc_bogota, datacentre_mexico, route_sales):
     cmdb.link_service(route_sales, handhelds, actor=None)
     cmdb.link_service(route_sales, app, actor=None)
     return {"wan": wan, "router": router, "handhelds": handhelds, "server": server, "app": app}
+
+
+class Api:
+    """The test client on /api/v1/ with a bearer token (or anonymous)."""
+
+    def __init__(self, client, token: str | None) -> None:
+        self.client = client
+        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+
+    def get(self, path, params=None):
+        return self.client.get("/api/v1" + path, params or {}, **self.headers)
+
+    def post(self, path, body):
+        return self.client.post("/api/v1" + path, json.dumps(body),
+                                content_type="application/json", **self.headers)
+
+    def patch(self, path, body):
+        return self.client.patch("/api/v1" + path, json.dumps(body),
+                                 content_type="application/json", **self.headers)
+
+    def delete(self, path):
+        return self.client.delete("/api/v1" + path, **self.headers)
+
+
+@pytest.fixture
+def api_as(db):
+    def make(user=None) -> Api:
+        token = accounts.issue_token(user, "tests")[1] if user is not None else None
+        return Api(Client(), token)
+    return make
