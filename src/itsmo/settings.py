@@ -132,7 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     # A file, not shared-cache memory, so that concurrency tests see real locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-itsmo.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-itsmo-{os.getpid()}.sqlite3")}
+else:
+    # One test database per test run, so that runs in parallel never share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_itsmo_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
