@@ -35,7 +35,17 @@ def gunicorn_argv(*, bind: str, workers: int, timeout: int, access_log: bool) ->
     ]
     if access_log:
         argv += ["--access-logfile", "-"]
+    if _has_control_socket():
+        # gunicorn 27+ opens a control socket at one path per home directory; several
+        # servers on one machine would fight over it and Itsmo does not use it.
+        argv.append("--no-control-socket")
     return argv
+
+
+def _has_control_socket() -> bool:
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS)
 
 
 class Command(BaseCommand):
