@@ -16,8 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Migrate, load the demo organisation into an empty database, serve it with the worker.
+# Options pass through: make demo DEMO_ARGS="--scale medium --bind 0.0.0.0:8000"
 demo: install
-	$(ITSMO) demo
+	$(ITSMO) demo $(DEMO_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
