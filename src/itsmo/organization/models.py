@@ -41,7 +41,7 @@ class BusinessCalendar(TimeStampedModel):
     time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
     holiday_country = models.CharField(_("holiday country"), max_length=2, blank=True)
     holiday_subdivision = models.CharField(_("holiday subdivision"), max_length=10, blank=True)
-    is_24x7 = models.BooleanField(_("24×7"), default=False)
+    is_24x7 = models.BooleanField(_("24×7"), default=False)  # noqa: RUF001
 
     class Meta:
         ordering = ["name"]
@@ -90,7 +90,7 @@ class WorkingPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"  # noqa: RUF001
 
 
 class CalendarException(models.Model):
