@@ -64,6 +64,8 @@ class Section:
     key: str
     label: str | Promise
     entries: tuple[Entry, ...] = field(default_factory=tuple)
+    #: A shorter heading for the narrow side navigation (defaults to ``label``).
+    short_label: str | Promise | None = None
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -165,6 +167,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         key="smo",
         label=_("Service Management Office"),
+        short_label=_("SMO"),
         entries=(
             Entry(
                 key="indicators",
@@ -286,5 +289,12 @@ def menu_for(user, path: str, soon_key: str | None = None) -> list[dict]:
                 }
             )
         if entries:
-            menu.append({"key": section.key, "label": section.label, "entries": entries})
+            menu.append(
+                {
+                    "key": section.key,
+                    "label": section.label,
+                    "short_label": section.short_label or section.label,
+                    "entries": entries,
+                }
+            )
     return menu
