@@ -19,6 +19,12 @@ from itsmo.organization.models import (
 PROBLEM = "application/problem+json"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are created with a password in every test; PBKDF2 would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 class ApiClient:
     """The Django test client pointed at /api/v1/, authenticated one way or another."""
 

@@ -117,6 +117,11 @@ class UserOut(Schema):
 class UserDetailOut(UserOut):
     support_groups: list[str] = Field(description="codes of the groups you may see")
 
+    @staticmethod
+    def resolve_support_groups(obj, context) -> list[str]:
+        groups = SupportGroup.objects.visible_to(context["request"].user).filter(members=obj)
+        return list(groups.values_list("code", flat=True))
+
 
 @router.get("/users", response=list[UserOut], summary="Users (staff roles)")
 @paginate(PagePagination)
@@ -142,10 +147,7 @@ def list_users(request, role: Role | None = None, country: str | None = None, q:
 @router.get("/users/{user_id}", response=UserDetailOut, summary="A user (staff roles)")
 def get_user(request, user_id: int):
     _require_staff(request.user)
-    user = registry.get_visible("user", user_id, request.user)
-    groups = SupportGroup.objects.visible_to(request.user).filter(members=user)
-    user.support_groups = list(groups.values_list("code", flat=True))
-    return user
+    return registry.get_visible("user", user_id, request.user)
 
 
 # Support groups
