@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "itsmo.accounts",
     "itsmo.catalog",
     "itsmo.cmdb",
+    "itsmo.slm",
+    "itsmo.incidents",
     "itsmo.api",
     "itsmo.web",
 ]
