@@ -7,9 +7,10 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from itsmo.api.helpers import lookup, lookup_optional, require_role
 from itsmo.api.pagination import PagePagination
 from itsmo.core import registry
-from itsmo.core.errors import NotFound, PermissionDenied, ValidationFailed
+from itsmo.core.errors import NotFound, PermissionDenied
 from itsmo.organization.models import Country, Region
 
 from . import services
@@ -219,32 +220,19 @@ def get_support_group(request, group_id: int):
     return group
 
 
-def _lookup(queryset: QuerySet, field: str, **criteria):
-    found = queryset.filter(**criteria).first()
-    if found is None:
-        value = next(iter(criteria.values()))
-        raise ValidationFailed(f"unknown {field} {value!r}", field=field)
-    return found
-
-
 @router.post(
     "/support-groups",
     response={201: SupportGroupDetailOut},
     summary="Create a support group (administrators)",
 )
 def create_support_group(request, payload: SupportGroupIn):
-    if not request.user.has_role(Role.ADMINISTRATOR):
-        raise PermissionDenied("only administrators may manage users and groups")
-    region = _lookup(Region.objects, "region", code=payload.region)
-    country = (
-        _lookup(Country.objects, "country", code__iexact=payload.country)
-        if payload.country
-        else None
+    require_role(
+        request.user, Role.ADMINISTRATOR, message="only administrators may manage support groups"
     )
-    manager = (
-        _lookup(User.objects, "manager", username=payload.manager) if payload.manager else None
-    )
-    members = [_lookup(User.objects, "members", username=name) for name in payload.members]
+    region = lookup(Region.objects, "region", code=payload.region)
+    country = lookup_optional(Country.objects, "country", code__iexact=payload.country)
+    manager = lookup_optional(User.objects, "manager", username=payload.manager)
+    members = [lookup(User.objects, "members", username=name) for name in payload.members]
     group = services.create_support_group(
         code=payload.code,
         name=payload.name,

@@ -7,14 +7,45 @@ docs/decisions.md); only administrators change it, through ``organization.servic
 from datetime import date, time
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from itsmo.accounts.models import Role
+from itsmo.api.helpers import lookup, lookup_optional, require_role
 from itsmo.api.pagination import PagePagination
+from itsmo.core import registry
 
+from . import services
 from .models import BusinessCalendar, BusinessUnit, Country, Region, Site, SiteKind
 
 router = Router(tags=["organization"])
+
+
+def _readable_by_anyone_signed_in(model):
+    """Reference data is not region-scoped: every active signed-in user reads it."""
+
+    def visible(user):
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return model.objects.none()
+        return model.objects.all()
+
+    return visible
+
+
+for _name, _model in [
+    ("region", Region),
+    ("country", Country),
+    ("site", Site),
+    ("business-unit", BusinessUnit),
+    ("calendar", BusinessCalendar),
+]:
+    registry.register(_name, _model, visible=_readable_by_anyone_signed_in(_model))
+
+
+def _require_admin(user) -> None:
+    require_role(
+        user, Role.ADMINISTRATOR, message="only administrators may manage the organisation"
+    )
 
 
 class RegionOut(Schema):
@@ -107,6 +138,35 @@ class CalendarDetailOut(CalendarOut):
         return list(obj.exceptions.all())
 
 
+class RegionIn(Schema):
+    code: str = Field(min_length=1, max_length=30)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class CountryIn(Schema):
+    code: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    name: str = Field(min_length=1, max_length=100)
+    region: str = Field(description="region code")
+    time_zone: str = Field(description="IANA time zone, e.g. America/Mexico_City")
+    language: str = Field("en", max_length=10)
+    calendar: int | None = Field(None, description="business calendar id")
+
+
+class SiteIn(Schema):
+    code: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=150)
+    kind: SiteKind
+    country: str = Field(description="ISO country code")
+    city: str = Field("", max_length=100)
+    address: str = ""
+
+
+class BusinessUnitIn(Schema):
+    code: str = Field(min_length=1, max_length=30)
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+
+
 # Regions
 
 
@@ -119,6 +179,13 @@ def list_regions(request):
 @router.get("/regions/{region_id}", response=RegionOut, summary="A region")
 def get_region(request, region_id: int):
     return get_object_or_404(Region, pk=region_id)
+
+
+@router.post("/regions", response={201: RegionOut}, summary="Create a region (administrators)")
+def create_region(request, payload: RegionIn):
+    _require_admin(request.user)
+    region = services.create_region(code=payload.code, name=payload.name, actor=request.user)
+    return 201, region
 
 
 # Countries
@@ -137,6 +204,21 @@ def list_countries(request, region: str | None = None):
 @router.get("/countries/{country_id}", response=CountryOut, summary="A country")
 def get_country(request, country_id: int):
     return get_object_or_404(Country.objects.select_related("region", "calendar"), pk=country_id)
+
+
+@router.post("/countries", response={201: CountryOut}, summary="Create a country (administrators)")
+def create_country(request, payload: CountryIn):
+    _require_admin(request.user)
+    country = services.create_country(
+        code=payload.code,
+        name=payload.name,
+        region=lookup(Region.objects, "region", code=payload.region),
+        time_zone=payload.time_zone,
+        language=payload.language,
+        calendar=lookup_optional(BusinessCalendar.objects, "calendar", pk=payload.calendar),
+        actor=request.user,
+    )
+    return 201, country
 
 
 # Sites
@@ -159,6 +241,21 @@ def get_site(request, site_id: int):
     return get_object_or_404(Site.objects.select_related("country"), pk=site_id)
 
 
+@router.post("/sites", response={201: SiteOut}, summary="Create a site (administrators)")
+def create_site(request, payload: SiteIn):
+    _require_admin(request.user)
+    site = services.create_site(
+        code=payload.code,
+        name=payload.name,
+        kind=payload.kind,
+        country=lookup(Country.objects, "country", code__iexact=payload.country),
+        city=payload.city,
+        address=payload.address,
+        actor=request.user,
+    )
+    return 201, site
+
+
 # Business units
 
 
@@ -171,6 +268,22 @@ def list_business_units(request):
 @router.get("/business-units/{unit_id}", response=BusinessUnitOut, summary="A business unit")
 def get_business_unit(request, unit_id: int):
     return get_object_or_404(BusinessUnit, pk=unit_id)
+
+
+@router.post(
+    "/business-units",
+    response={201: BusinessUnitOut},
+    summary="Create a business unit (administrators)",
+)
+def create_business_unit(request, payload: BusinessUnitIn):
+    _require_admin(request.user)
+    unit = services.create_business_unit(
+        code=payload.code,
+        name=payload.name,
+        description=payload.description,
+        actor=request.user,
+    )
+    return 201, unit
 
 
 # Business calendars
