@@ -59,6 +59,7 @@ problems.install(api)
 from itsmo.accounts.api import router as accounts_router  # noqa: E402
 from itsmo.catalog.api import router as catalog_router  # noqa: E402
 from itsmo.cmdb.api import router as cmdb_router  # noqa: E402
+from itsmo.cmdb.api_import import router as cmdb_import_router  # noqa: E402
 from itsmo.core.api import router as core_router  # noqa: E402
 from itsmo.organization.api import router as organization_router  # noqa: E402
 
@@ -67,3 +68,4 @@ api.add_router("", organization_router)
 api.add_router("", core_router)
 api.add_router("", catalog_router)
 api.add_router("", cmdb_router)
+api.add_router("", cmdb_import_router)
