@@ -48,11 +48,10 @@ class ApiClient:
         return self.client.delete(self._url(path), **self.headers, **extra)
 
     def request(self, method: str, path: str, body=None):
-        if method == "GET":
-            return self.get(path)
-        if method == "POST":
-            return self.post(path, body)
-        return self.delete(path)
+        data = json.dumps(body) if body is not None else ""
+        return self.client.generic(
+            method, self._url(path), data, content_type="application/json", **self.headers
+        )
 
 
 @pytest.fixture

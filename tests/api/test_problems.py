@@ -151,3 +151,14 @@ def test_unexpected_error_is_a_500_problem_without_internals(caplog):
     body = assert_problem(response, 500)
     assert "secret internals" not in response.content.decode()
     assert body["title"] == "Internal server error"
+
+
+def test_api_root_is_a_problem_pointing_at_the_docs(client):
+    response = client.get("/api/v1/")
+
+    body = assert_problem(response, 404)
+    assert "/api/v1/docs" in body["detail"]
+
+
+def test_trailing_slash_is_not_redirected_but_a_404_problem(api_as, agent_mexico):
+    assert_problem(api_as(agent_mexico).get("/regions/"), 404)

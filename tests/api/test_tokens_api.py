@@ -134,3 +134,13 @@ def test_someone_elses_token_cannot_be_revoked(api_as, agent_brazil, agent_mexic
 
 def test_unknown_token_is_404(api_as, agent_brazil):
     assert_problem(api_as(agent_brazil).delete("/tokens/999999"), 404)
+
+
+def test_expiry_without_offset_is_read_in_the_users_time_zone(api_as, agent_brazil):
+    response = api_as(agent_brazil).post(
+        "/tokens", {"name": "ci", "expires_at": "2099-01-01T09:00:00"}
+    )
+
+    assert response.status_code == 201
+    expires_at = ApiToken.objects.get(pk=response.json()["id"]).expires_at
+    assert expires_at == dt.datetime(2099, 1, 1, 12, 0, tzinfo=dt.UTC)  # São Paulo is UTC-3

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
-from itsmo.api.helpers import lookup, lookup_optional, require_role
+from itsmo.api.helpers import aware, lookup, lookup_optional, require_role
 from itsmo.api.pagination import PagePagination
 from itsmo.core import registry
 from itsmo.core.errors import NotFound, PermissionDenied
@@ -283,7 +283,8 @@ def list_tokens(request):
     summary="Issue a personal API token (the secret is returned once)",
 )
 def create_token(request, payload: TokenIn):
-    token, secret = services.issue_token(request.user, payload.name, expires_at=payload.expires_at)
+    expires_at = aware(payload.expires_at, request.user)
+    token, secret = services.issue_token(request.user, payload.name, expires_at=expires_at)
     token.secret = secret
     return 201, token
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.utils import timezone
 
 from itsmo.core.errors import PermissionDenied, ValidationFailed
 
@@ -28,3 +31,11 @@ def lookup_optional(queryset: QuerySet, field: str, **criteria: Any) -> Model | 
     if any(value in (None, "") for value in criteria.values()):
         return None
     return lookup(queryset, field, **criteria)
+
+
+def aware(value: datetime | None, user) -> datetime | None:
+    """A date-time without an offset is read in the user's time zone (else the server's)."""
+    if value is None or timezone.is_aware(value):
+        return value
+    zone = zoneinfo.ZoneInfo(user.time_zone) if user.time_zone else timezone.get_default_timezone()
+    return timezone.make_aware(value, zone)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import inspect
 
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -14,12 +15,18 @@ from .auth import AUTH
 from .openapi import add_problem_responses
 
 
-def _problem_on_405(view):
-    """Ninja answers a wrong method with a bare 405; turn it into problem+json."""
+def _as_problems(view):
+    """Ninja answers a wrong method with a bare 405 and its root URL with Django's HTML 404;
+    turn both into problem+json (operations map their own errors in ``problems``)."""
+    if inspect.iscoroutinefunction(view):
+        return view
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as error:
+            return problems.problem(request, 404, "Not found", str(error))
         if isinstance(response, HttpResponseNotAllowed):
             allowed = [m.strip() for m in response["Allow"].split(",") if m.strip()]
             return problems.method_not_allowed(request, allowed)
@@ -34,7 +41,7 @@ class ItsmoAPI(NinjaAPI):
     def _get_urls(self):
         patterns = super()._get_urls()
         for pattern in patterns:
-            pattern.callback = _problem_on_405(pattern.callback)
+            pattern.callback = _as_problems(pattern.callback)
         patterns.append(re_path(r"^.*$", csrf_exempt(problems.not_found), name="not-found"))
         return patterns
 
