@@ -260,7 +260,7 @@ def _contains_path(container_id: int, part_id: int) -> bool:
     table = connection.ops.quote_name(Relationship._meta.db_table)
     sql = f"""
         WITH RECURSIVE parts(id) AS (
-            SELECT %s
+            SELECT CAST(%s AS BIGINT)
             UNION
             SELECT r.target_id FROM parts p
             JOIN {table} r ON r.source_id = p.id AND r.type = %s
