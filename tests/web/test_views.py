@@ -158,7 +158,7 @@ def test_preferences_refuse_an_unknown_time_zone(agent_client, agent_mexico):
         reverse("preferences"), {"language": "pt", "time_zone": "Mars/Olympus_Mons"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'class="field__errors"' in response.text
     agent_mexico.refresh_from_db()
     assert agent_mexico.time_zone == before
@@ -177,7 +177,7 @@ def test_password_change_with_wrong_old_password_changes_nothing(agent_client, a
         },
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Your current password is wrong." in response.text
     assert User.objects.get(pk=agent_mexico.pk).password == before
 
@@ -188,7 +188,7 @@ def test_password_change_with_weak_password_shows_the_validator(agent_client, pa
         {"old_password": password, "new_password": "123", "new_password_again": "123"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "too short" in response.text
 
 

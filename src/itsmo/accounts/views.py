@@ -21,6 +21,11 @@ from . import services
 from .forms import PasswordChangeForm, PreferencesForm, TokenForm
 
 
+def _status(form) -> int:
+    """A refused form answers 422 (the page still shows the form with its messages)."""
+    return 422 if form.is_bound and form.errors else 200
+
+
 @login_required
 def profile(request):
     return render(request, "accounts/profile.html", _tokens_context(request, TokenForm()))
@@ -108,7 +113,7 @@ def preferences(request):
                 "time_zone": user.time_zone or settings.TIME_ZONE,
             }
         )
-    return render(request, "accounts/preferences.html", {"form": form})
+    return render(request, "accounts/preferences.html", {"form": form}, status=_status(form))
 
 
 @login_required
@@ -130,4 +135,4 @@ def password_change(request):
                 return redirect("profile")
     else:
         form = PasswordChangeForm()
-    return render(request, "accounts/password_change.html", {"form": form})
+    return render(request, "accounts/password_change.html", {"form": form}, status=_status(form))
