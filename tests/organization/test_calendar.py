@@ -250,3 +250,20 @@ def test_a_calendar_where_every_day_is_a_holiday_stops_with_a_clear_error():
         calendar.add_business_seconds(start, HOUR)
     with pytest.raises(ValueError, match="no working time"):
         calendar.next_working_instant(start)
+
+
+def test_a_period_split_by_an_internal_block_boundary_counts_in_full():
+    # given a Thursday 04:00-07:00 period in Kolkata (UTC+05:30); the engine's 52-week
+    # blocks start on Thursdays at 00:00 UTC, i.e. 05:30 in Kolkata, inside the period
+    calendar = Calendar("Asia/Kolkata", {3: [(time(4), time(7))]})
+    boundary = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=364 * 54)
+    assert boundary.weekday() == 3
+    hour = timedelta(hours=1)
+    # then time on both sides of the boundary counts, and arithmetic crosses it exactly
+    assert calendar.business_seconds(boundary - hour, boundary + hour) == 2 * HOUR
+    assert calendar.business_seconds(boundary - 3 * hour, boundary + 3 * hour) == 3 * HOUR
+    assert calendar.add_business_seconds(boundary - hour, 2 * HOUR) == boundary + hour
+    assert calendar.is_working(boundary)
+    assert calendar.next_working_instant(boundary) == boundary
+    # 05:30-07:00 this week, then 04:00-04:30 next Thursday (Wednesday 23:00 UTC)
+    assert calendar.add_business_seconds(boundary, 2 * HOUR) == boundary + timedelta(days=7) - hour

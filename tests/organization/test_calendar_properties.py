@@ -36,6 +36,7 @@ CALENDARS = {
         "Europe/Madrid", {5: [(time(0), time(0))], 6: [(time(2), time(3))]}
     ),
     "chatham 24x7": Calendar.always("Pacific/Chatham"),
+    "kolkata across block edges": Calendar("Asia/Kolkata", {3: [(time(4), time(7))]}),
     "sparse": Calendar("Asia/Kolkata", {3: [(time(11, 15), time(11, 16))]}),
 }
 

@@ -266,3 +266,37 @@ def test_only_administrators_manage_the_organisation(agent_mexico):
     with pytest.raises(PermissionDenied):
         services.create_calendar(name="Sneaky", time_zone="UTC", is_24x7=True, actor=agent_mexico)
     assert not BusinessCalendar.objects.exists()
+
+
+DEMO_COUNTRIES = {
+    "MX": "America/Mexico_City",
+    "GT": "America/Guatemala",
+    "DO": "America/Santo_Domingo",
+    "PR": "America/Puerto_Rico",
+    "PA": "America/Panama",
+    "CR": "America/Costa_Rica",
+    "HN": "America/Tegucigalpa",
+    "SV": "America/El_Salvador",
+    "CO": "America/Bogota",
+    "EC": "America/Guayaquil",
+    "PE": "America/Lima",
+    "VE": "America/Caracas",
+    "BR": "America/Sao_Paulo",
+    "AR": "America/Argentina/Buenos_Aires",
+    "UY": "America/Montevideo",
+    "CL": "America/Santiago",
+}
+
+
+@pytest.mark.parametrize(("code", "zone"), sorted(DEMO_COUNTRIES.items()))
+def test_standard_calendars_of_the_demo_countries(db, code, zone):
+    # given the demo's Monday-Friday 08:00-18:00 calendar of each country
+    stored = services.create_standard_calendar(f"{code} business hours", zone, code)
+    calendar = services.calendar_for(stored)
+    # then New Year's Day is a holiday and a normal Tuesday morning is working time
+    assert not calendar.is_working(local(ZoneInfo(zone), 2025, 1, 1, 10))
+    assert calendar.is_working(local(ZoneInfo(zone), 2025, 1, 7, 10))
+    week = calendar.business_seconds(
+        local(ZoneInfo(zone), 2025, 1, 6), local(ZoneInfo(zone), 2025, 1, 11)
+    )
+    assert week <= 50 * HOUR
