@@ -124,6 +124,11 @@ def _clamp_depth(depth: int | None) -> int:
     return max(0, min(int(depth), MAX_DEPTH))
 
 
+#: Columns of a walk's seed row after (id, depth): no parent yet, then the CI's own fields.
+_SEED_COLUMNS = ("CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)), c.number, c.name, "
+                 "c.ci_class_id, c.country_id, c.status")
+
+
 def _walk_sql(*, upstream: bool, seed_sql: str, exclude_service: bool) -> str:
     """The one statement: walk, then CI rows, service rows and the total, tagged by kind."""
     t = _tables()
@@ -131,10 +136,12 @@ def _walk_sql(*, upstream: bool, seed_sql: str, exclude_service: bool) -> str:
     types = ", ".join(["%s"] * len(PROPAGATING_TYPES))
     service_filter = "AND sc.service_id <> %s" if exclude_service else ""
     return f"""
-        WITH RECURSIVE walk(ci_id, depth, via_id, via_type) AS (
+        WITH RECURSIVE walk(ci_id, depth, via_id, via_type, number, name, class_id, country_id,
+                            status) AS (
             {seed_sql}
             UNION
-            SELECT r.{far}, w.depth + 1, w.ci_id, r.type
+            SELECT r.{far}, w.depth + 1, w.ci_id, r.type, n.number, n.name, n.ci_class_id,
+                   n.country_id, n.status
             FROM walk w
             JOIN {t["rel"]} r ON r.{near} = w.ci_id
             JOIN {t["ci"]} n ON n.id = r.{far}
@@ -148,11 +155,10 @@ def _walk_sql(*, upstream: bool, seed_sql: str, exclude_service: bool) -> str:
         FROM best
         UNION ALL
         SELECT * FROM (
-            SELECT 'c', w.ci_id, w.depth, w.via_id, w.via_type, c.number, c.name,
-                   c.ci_class_id, c.country_id, c.status, CAST(NULL AS INTEGER)
+            SELECT 'c', w.ci_id, w.depth, w.via_id, w.via_type, w.number, w.name,
+                   w.class_id, w.country_id, w.status, CAST(NULL AS INTEGER)
             FROM walk w
             JOIN best b ON b.ci_id = w.ci_id AND b.depth = w.depth
-            JOIN {t["ci"]} c ON c.id = w.ci_id
             ORDER BY w.depth, w.ci_id, w.via_id
             LIMIT %s
         ) AS cis
@@ -297,7 +303,7 @@ def impact(ci_ids: Iterable[int], *, depth: int | None = DEFAULT_DEPTH,
     if not roots:
         return ImpactResult([], depth, [], [], [], [], 0, False)
     t = _tables()
-    seed = (f"SELECT c.id, 0, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)) "
+    seed = (f"SELECT c.id, 0, {_SEED_COLUMNS} "
             f"FROM {t['ci']} c WHERE c.id IN ({', '.join(['%s'] * len(roots))})")
     sql = _walk_sql(upstream=True, seed_sql=seed, exclude_service=False)
     rows = _run(sql, [*roots, *_walk_params(depth, limit, None)])
@@ -319,8 +325,8 @@ def service_dependencies(service, *, depth: int | None = DEFAULT_DEPTH,
     service_id = getattr(service, "pk", service)
     depth = _clamp_depth(depth)
     t = _tables()
-    seed = (f"SELECT sc.ci_id, 0, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)) "
-            f"FROM {t['link']} sc WHERE sc.service_id = %s")
+    seed = (f"SELECT c.id, 0, {_SEED_COLUMNS} "
+            f"FROM {t['link']} sc JOIN {t['ci']} c ON c.id = sc.ci_id WHERE sc.service_id = %s")
     sql = _walk_sql(upstream=False, seed_sql=seed, exclude_service=True)
     rows = _run(sql, [service_id, *_walk_params(depth, limit, service_id)])
     total, cis, service_rows, truncated = _build(rows, limit, user)
