@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -267,3 +268,16 @@ def test_a_period_split_by_an_internal_block_boundary_counts_in_full():
     assert calendar.next_working_instant(boundary) == boundary
     # 05:30-07:00 this week, then 04:00-04:30 next Thursday (Wednesday 23:00 UTC)
     assert calendar.add_business_seconds(boundary, 2 * HOUR) == boundary + timedelta(days=7) - hour
+
+
+def test_a_calendar_can_be_copied_with_changes():
+    # given an office calendar
+    office = Calendar.standard("America/Lima")
+    # when it is copied as 24x7 or rebuilt from its normalised week
+    always = dataclasses.replace(office, is_24x7=True)
+    same = Calendar("America/Lima", office.weekly)
+    # then the copies behave as expected and compare by value
+    saturday = local(ZoneInfo("America/Lima"), 2024, 9, 7, 10)
+    assert always.is_working(saturday)
+    assert not office.is_working(saturday)
+    assert same == office

@@ -129,9 +129,18 @@ class _Block:
         self.total = total
 
 
-def _normalise_weekly(weekly: Mapping[int, Iterable[Period]]) -> tuple[tuple[Period, ...], ...]:
+def _normalise_weekly(
+    weekly: Mapping[int, Iterable[Period]] | Sequence[Iterable[Period]],
+) -> tuple[tuple[Period, ...], ...]:
+    """Seven sorted tuples of periods, Monday first, from a mapping or a 7-item sequence."""
     days: list[list[Period]] = [[] for _ in range(7)]
-    for weekday, periods in weekly.items():
+    if isinstance(weekly, Mapping):
+        items = weekly.items()
+    elif len(weekly) == 7:
+        items = enumerate(weekly)
+    else:
+        raise ValueError("weekly periods are a mapping weekday -> periods, or 7 lists")
+    for weekday, periods in items:
         if not isinstance(weekday, int) or not 0 <= weekday <= 6:
             raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), not {weekday!r}")
         for start, end in periods:
