@@ -104,8 +104,7 @@ def test_malformed_json_body_is_a_problem(api_as, agent_mexico):
         **api_as(agent_mexico).headers,
     )
 
-    assert response.status_code in (400, 422)
-    assert response["Content-Type"] == "application/problem+json"
+    assert_problem(response, 400)
 
 
 @pytest.mark.parametrize(
@@ -162,3 +161,27 @@ def test_api_root_is_a_problem_pointing_at_the_docs(client):
 
 def test_trailing_slash_is_not_redirected_but_a_404_problem(api_as, agent_mexico):
     assert_problem(api_as(agent_mexico).get("/regions/"), 404)
+
+
+def test_absurd_page_number_is_refused_not_a_database_error(api_as, agent_mexico):
+    response = api_as(agent_mexico).get("/regions", {"page": 10**25})
+
+    assert_problem(response, 422, field="page")
+
+
+@pytest.mark.parametrize("header", [{}, {"HTTP_AUTHORIZATION": "Bearer itsmo_revoked"}])
+def test_anonymous_write_is_401_not_a_csrf_403(db, header):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/api/v1/tokens", "{}", content_type="application/json", **header)
+
+    assert_problem(response, 401)
+
+
+def test_signed_in_session_write_still_needs_csrf(api_as, agent_mexico):
+    client = api_as(agent_mexico, session=True, enforce_csrf=True)
+
+    body = assert_problem(client.post("/tokens", {"name": "laptop"}), 403)
+    assert "CSRF" in body["detail"]

@@ -33,6 +33,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _REASONS = {
+    "400": "The request body is not JSON",
     "401": "Authentication required",
     "403": "Permission denied",
     "404": "Not found, or not visible to you",
@@ -54,6 +55,8 @@ def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
         for operation in item.values():
             parameters = operation.get("parameters", [])
             statuses = []
+            if "requestBody" in operation:
+                statuses.append("400")
             if operation.get("security"):
                 statuses += ["401", "403"]
             if any(p.get("in") == "path" for p in parameters):

@@ -10,12 +10,15 @@ from django.db.models import QuerySet
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
+#: Far beyond any real listing; keeps the row offset within what databases accept.
+MAX_PAGE = 1_000_000
+
 
 class PagePagination(PaginationBase):
     """``?page=N&page_size=M`` (M at most ``ITSMO_API_MAX_PAGE_SIZE``, 500)."""
 
     class Input(Schema):
-        page: int = Field(1, ge=1, description="1-based page number")
+        page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number")
         page_size: int = Field(
             settings.ITSMO_API_DEFAULT_PAGE_SIZE,
             ge=1,

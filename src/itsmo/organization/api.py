@@ -138,13 +138,16 @@ class CalendarDetailOut(CalendarOut):
         return list(obj.exceptions.all())
 
 
+SLUG = r"^[-a-zA-Z0-9_]+$"
+
+
 class RegionIn(Schema):
-    code: str = Field(min_length=1, max_length=30)
+    code: str = Field(min_length=1, max_length=30, pattern=SLUG)
     name: str = Field(min_length=1, max_length=100)
 
 
 class CountryIn(Schema):
-    code: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    code: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2")
     name: str = Field(min_length=1, max_length=100)
     region: str = Field(description="region code")
     time_zone: str = Field(description="IANA time zone, e.g. America/Mexico_City")
@@ -153,7 +156,7 @@ class CountryIn(Schema):
 
 
 class SiteIn(Schema):
-    code: str = Field(min_length=1, max_length=40)
+    code: str = Field(min_length=1, max_length=40, pattern=SLUG)
     name: str = Field(min_length=1, max_length=150)
     kind: SiteKind
     country: str = Field(description="ISO country code")
@@ -162,7 +165,7 @@ class SiteIn(Schema):
 
 
 class BusinessUnitIn(Schema):
-    code: str = Field(min_length=1, max_length=30)
+    code: str = Field(min_length=1, max_length=30, pattern=SLUG)
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
 
