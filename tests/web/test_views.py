@@ -288,3 +288,35 @@ def test_pages_load_the_local_htmx_script_and_stylesheet(agent_client):
     assert "/static/django_htmx/htmx-2.min.js" in response.text
     assert "/static/itsmo/itsmo.css" in response.text
     assert "https://" not in response.text
+
+
+def test_password_change_refuses_two_different_new_passwords(agent_client, agent_mexico, password):
+    before = User.objects.get(pk=agent_mexico.pk).password
+
+    response = agent_client.post(
+        reverse("password_change"),
+        {
+            "old_password": password,
+            "new_password": "a-new-long-passphrase",
+            "new_password_again": "another-long-passphrase",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "The two new passwords do not match." in response.text
+    assert User.objects.get(pk=agent_mexico.pk).password == before
+
+
+def test_revoke_through_htmx_answers_the_partial(agent_client, agent_mexico):
+    agent_client.post(reverse("token_create"), {"name": "monitoring"})
+    token = ApiToken.objects.get(user=agent_mexico)
+
+    response = agent_client.post(
+        reverse("token_revoke", args=[token.pk]), headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert 'id="tokens"' in response.text
+    token.refresh_from_db()
+    assert token.revoked_at is not None
