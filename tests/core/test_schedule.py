@@ -120,5 +120,7 @@ def test_worker_batch_enqueues_due_jobs_and_runs_them(transactional_db):
     assert result.status == "SUCCESSFUL"
     assert ScheduledJob.objects.get(name="core.prune_task_results").next_run_at > timezone.now()
 
+    assert DBTaskResult.objects.count() == len(schedule.SCHEDULE)
+
     call_command("worker", batch=True, startup_delay=False, verbosity=0)
-    assert DBTaskResult.objects.count() == 1  # not due again yet
+    assert DBTaskResult.objects.count() == len(schedule.SCHEDULE)  # not due again yet

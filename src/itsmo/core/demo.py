@@ -130,6 +130,21 @@ def ordered_steps(steps: dict[str, Step] | None = None) -> list[Step]:
     return done
 
 
+def with_dependencies(names: Iterable[str]) -> dict[str, Step]:
+    """The named steps and every step they run after."""
+    wanted: dict[str, Step] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in wanted:
+            continue
+        if name not in _steps:
+            raise ValueError(f"unknown demo step {name!r}")
+        wanted[name] = _steps[name]
+        pending.extend(wanted[name].after)
+    return wanted
+
+
 def generate_password(length: int = 16) -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(length))
@@ -141,14 +156,19 @@ def run(
     scale: str = DEFAULT_SCALE,
     password: str,
     log: Callable[[str], None] = lambda message: None,
+    only: Iterable[str] | None = None,
 ) -> DemoContext:
-    """Run every registered step in order, in one transaction, and return the context."""
+    """Run the registered steps in order, in one transaction, and return the context.
+
+    ``only`` names the steps to run (with the steps they need); by default all of them.
+    """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     discover()
+    selected = None if only is None else with_dependencies(only)
     ctx = DemoContext(seed=seed, scale=scale, password=password, log=log)
     with transaction.atomic():
-        for item in ordered_steps():
+        for item in ordered_steps(selected):
             ctx.random = random.Random(f"{seed}:{item.name}")
             started = time.perf_counter()
             item.function(ctx)
@@ -196,3 +216,32 @@ def choose_password() -> str:
     path.write_text(password + "\n")
     path.chmod(0o600)
     return password
+
+
+def reset_database(using: str = "default") -> None:
+    """Drop every table and migrate again: an empty database like a fresh install.
+
+    Not ``flush``: flushing also deletes the rows data migrations seed (CI classes…),
+    which a fresh install has.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.db import connections
+
+    connection = connections[using]
+    tables = connection.introspection.table_names(include_views=False)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {', '.join(map(quote, tables))} CASCADE")
+        elif connection.vendor == "sqlite":
+            cursor.execute("PRAGMA foreign_keys = OFF")
+            for table in tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        else:
+            raise NotImplementedError(f"cannot reset a {connection.vendor} database")
+    ContentType.objects.clear_cache()
+    call_command("migrate", database=using, interactive=False, verbosity=0)
+    ContentType.objects.clear_cache()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from itsmo.core import demo
@@ -24,9 +23,9 @@ class Command(BaseCommand):
         "Load the demo organisation: Sabores Unidos, a food & beverage company with 5 "
         "regions, 16 countries and their calendars, sites, business units, support groups "
         "and people in every role. The same --seed gives the same organisation. Refuses "
-        "when the database already holds data unless --reset (which erases every row). The "
-        "demo accounts' password is ITSMO_DEMO_PASSWORD, or generated once and saved in "
-        "ITSMO_VAR_DIR/demo-password."
+        "when the database already holds data, unless --reset: that erases the whole "
+        "database first. The demo accounts' password is ITSMO_DEMO_PASSWORD, or generated "
+        "once and saved in ITSMO_VAR_DIR/demo-password."
     )
 
     def add_arguments(self, parser):
@@ -43,12 +42,20 @@ class Command(BaseCommand):
             help="small (~60 people), medium (~200) or large (~1000) (default: %(default)s).",
         )
         parser.add_argument(
+            "--only",
+            action="append",
+            metavar="STEP",
+            help="Run only this step (and the steps it needs), e.g. --only accounts; repeat "
+            "for several. Default: every step of every app.",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
-            help="Erase EVERY row of the database first (django flush), then load the demo.",
+            help="Erase the WHOLE database first (drop every table, migrate again), then load "
+            "the demo.",
         )
 
-    def handle(self, *args, seed, scale, reset, verbosity, **options):
+    def handle(self, *args, seed, scale, reset, only, verbosity, **options):
         if demo.is_loaded():
             if not reset:
                 raise CommandError(
@@ -57,12 +64,15 @@ class Command(BaseCommand):
                     "whole database and load the demo again."
                 )
             self.stdout.write("Erasing the database (--reset)…")
-            call_command("flush", interactive=False, verbosity=0)
+            demo.reset_database()
         password = demo.choose_password()
         log = self.stdout.write if verbosity > 1 else (lambda message: None)
         self.stdout.write(f"Loading the demo organisation (seed {seed}, scale {scale})…")
         started = time.perf_counter()
-        ctx = demo.run(seed=seed, scale=scale, password=password, log=log)
+        try:
+            ctx = demo.run(seed=seed, scale=scale, password=password, log=log, only=only)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         elapsed = time.perf_counter() - started
         self.stdout.write(self.summary(ctx, password, elapsed))
 
