@@ -10,5 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("itsmo.accounts.urls")),
+    path("cmdb/", include("itsmo.cmdb.urls")),
+    path("catalog/", include("itsmo.catalog.urls")),
     path("", include("itsmo.web.urls")),
 ]

@@ -19,8 +19,12 @@ def test_small_demo_tells_the_colombian_wan_link_story(db):
 
     # Given the portfolio and about 2,000 CIs
     assert 35 <= Service.objects.count() <= 45
-    assert BusinessProcess.objects.filter(code__in=["sales", "production", "logistics",
-                                                    "shipping"]).count() == 4
+    assert (
+        BusinessProcess.objects.filter(
+            code__in=["sales", "production", "logistics", "shipping"]
+        ).count()
+        == 4
+    )
     assert RequestOffering.objects.filter(code="new-laptop").exists()
     assert 1_900 <= CI.objects.count() <= 2_100
     assert CI.objects.filter(site__kind="data_centre", country__code__in=["MX", "BR"]).exists()
@@ -51,6 +55,10 @@ def test_small_demo_has_stale_cis_orphans_and_duplicate_candidates(db):
         service_links__isnull=True,
     )
     assert 5 <= orphans.count() <= 40
-    duplicates = (CI.objects.annotate(key=Lower("name")).values("ci_class", "key")
-                  .annotate(n=Count("id")).filter(Q(n__gt=1)))
+    duplicates = (
+        CI.objects.annotate(key=Lower("name"))
+        .values("ci_class", "key")
+        .annotate(n=Count("id"))
+        .filter(Q(n__gt=1))
+    )
     assert duplicates.count() >= 3

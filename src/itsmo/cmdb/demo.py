@@ -380,7 +380,7 @@ class Builder:
                 site=site,
                 owner_group=group,
                 attributes=values,
-                discovery_source="manual",
+                discovery_source="",
                 description=f"{name}, hosted in {site.name}.",
             )
             for _ in range(servers):
@@ -643,7 +643,7 @@ class Builder:
                 name,
                 owner_group=self.groups[group],
                 attributes={"provider": provider},
-                discovery_source="manual",
+                discovery_source="",
             )
             for code in codes:
                 e.link(s[code], ci)

@@ -137,7 +137,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="cmdb",
                 label=_("CMDB"),
-                url_name=None,
+                url_name="cmdb:list",
                 roles=STAFF,
                 summary=_(
                     "Configuration items and their relationships, so that the impact of a "
@@ -147,7 +147,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="services",
                 label=_("Services"),
-                url_name=None,
+                url_name="catalog:services",
                 summary=_(
                     "The service catalogue: business and technical services, the business "
                     "processes they support and the SLAs agreed for them."
