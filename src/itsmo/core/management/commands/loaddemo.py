@@ -56,6 +56,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, scale, reset, only, verbosity, **options):
+        if only:
+            demo.discover()
+            try:
+                demo.with_dependencies(only)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
         if demo.is_loaded():
             if not reset:
                 raise CommandError(
