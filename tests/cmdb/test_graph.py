@@ -50,7 +50,7 @@ def test_layers_go_left_to_right_and_nodes_link_to_their_pages():
     )
     svg = graph.render_svg(drawing)
     assert x_of(svg, "Root") < x_of(svg, "Middle") < x_of(svg, "Service")
-    assert svg.count('stroke-opacity="0.75"') == 2
+    assert len(re.findall('stroke-opacity="0\\.\\d+"', svg)) == 2
     assert '<a href="/m"' in svg
     assert svg.startswith("<svg") and svg.endswith("</svg>")
 
@@ -71,7 +71,9 @@ def test_a_crowded_column_is_summarised():
     assert "…and 91 more" in labels
     assert "Node 77" in labels  # on an explaining path: kept first
     assert len(labels) == 1 + 10
-    assert svg.count('stroke-opacity="0.75"') == 9  # edges to summarised nodes are dropped
+    assert (
+        len(re.findall('stroke-opacity="0\\.\\d+"', svg)) == 9
+    )  # edges to summarised nodes are dropped
 
 
 def test_long_labels_are_shortened_but_kept_whole_in_the_tooltip():

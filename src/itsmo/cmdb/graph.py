@@ -229,10 +229,12 @@ def render_svg(
                 f"{x2:.0f},{y2:.0f}"
             )
         colour, dash = EDGE_STYLES.get(edge.kind, DEFAULT_EDGE)
+        # Edges that jump over columns pass behind other boxes: draw them lighter.
+        opacity = 0.75 if abs(tx - sx) <= NODE_WIDTH + COLUMN_GAP else 0.45
         marker = edge.kind if edge.kind in EDGE_STYLES else "other"
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(
-            f'<path d="{path}" stroke="{colour}"{dash_attr} stroke-opacity="0.75" '
+            f'<path d="{path}" stroke="{colour}"{dash_attr} stroke-opacity="{opacity}" '
             f'marker-end="url(#arrow-{marker})"><title>{escape(edge.kind)}</title>'
             f"</path>"
         )
@@ -330,6 +332,8 @@ def impact_graph(
     for service in result.services:
         explaining |= {step.id for step in service.path}
     roots = set(result.roots)
+    # Then CIs others depend on (a switch before the laptops behind it).
+    parents = {parent_id for ci in result.cis for parent_id, _ in ci.parents}
     for ci in result.cis:
         kind = "root" if ci.id in roots else ("ci" if ci.is_visible else "hidden")
         sublabel = " · ".join(
@@ -343,7 +347,11 @@ def impact_graph(
                 kind=kind,
                 sublabel=sublabel,
                 url=ci_url(ci.id) if ci.is_visible else None,
-                priority=0 if (ci.id in explaining or ci.id in roots) else 1,
+                priority=0
+                if (ci.id in explaining or ci.id in roots)
+                else 1
+                if ci.id in parents
+                else 2,
             )
         )
         for parent_id, relation in ci.parents:
