@@ -120,7 +120,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("ITSMO_DATABASE_URL", f"sqlite:///{VAR_DIR / 'itsmo.sqlite3'}"),
+        env_str("ITSMO_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'itsmo.sqlite3'}",
         conn_max_age=env_int("ITSMO_DATABASE_CONN_MAX_AGE", 0),
     )
 }

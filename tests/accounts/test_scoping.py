@@ -37,3 +37,23 @@ def test_region_grant_extends_scope(desk_mexico, field_brazil, agent_brazil, reg
 def test_inactive_user_sees_nothing(desk_mexico, smo_analyst):
     smo_analyst.is_active = False
     assert visible_codes(smo_analyst) == set()
+
+
+def test_company_wide_group_is_visible_to_every_agent(desk_mexico, agent_brazil, agent_mexico):
+    from itsmo.accounts import services
+    from itsmo.accounts.models import Tier
+
+    services.create_support_group(code="sap", name="SAP", tier=Tier.L2, region=None)
+    assert "sap" in visible_codes(agent_brazil)
+    assert "sap" in visible_codes(agent_mexico)
+
+
+def test_company_wide_group_cannot_name_a_country(brazil):
+    from itsmo.accounts import services
+    from itsmo.accounts.models import Tier
+    from itsmo.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.create_support_group(code="x", name="X", tier=Tier.L2, region=None, country=brazil)
+    assert caught.value.field == "country"
+    assert not SupportGroup.objects.filter(code="x").exists()

@@ -419,7 +419,7 @@ def load_accounts(ctx: DemoContext) -> None:
         country=None,
         description: str = "",
     ):
-        region = regions[region_code]
+        region = regions.get(region_code)  # None: company-wide
         groups[code] = services.create_support_group(
             code=code,
             name=name,
@@ -493,7 +493,7 @@ def load_accounts(ctx: DemoContext) -> None:
                 description=description,
             )
 
-    # Global L2 towers, homed at the Mexico head office.
+    # Global L2 towers: company-wide groups (no region), visible to every agent.
     all_codes = [code for code in country_codes if code in ("MX", "BR", "CO", "AR", "CL")]
     for tower_code, tower_name, description in GLOBAL_TOWERS:
         members = agents(
@@ -503,7 +503,7 @@ def load_accounts(ctx: DemoContext) -> None:
             tower_code,
             tower_name,
             Tier.L2,
-            HOME_REGION,
+            "global",
             members,
             manager_for(HOME_REGION, HOME_COUNTRY, f"{tower_name} manager", everywhere=True),
             description=description,

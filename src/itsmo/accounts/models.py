@@ -135,7 +135,14 @@ class SupportGroup(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=150, unique=True)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="support_groups")
+    region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_groups",
+        help_text=_("Empty for a company-wide group."),
+    )
     country = models.ForeignKey(
         Country, null=True, blank=True, on_delete=models.PROTECT, related_name="support_groups"
     )
@@ -155,6 +162,7 @@ class SupportGroup(TimeStampedModel):
 
     scope_country_field = "country"
     scope_region_field = "region"
+    scope_unscoped_is_global = True
     objects = ScopedManager()
 
     class Meta:

@@ -142,7 +142,7 @@ def create_support_group(
     code: str,
     name: str,
     tier: str,
-    region: Region,
+    region: Region | None,
     country: Country | None = None,
     manager: User | None = None,
     members: Iterable[User] = (),
@@ -153,6 +153,8 @@ def create_support_group(
     _require_admin(actor)
     if tier not in Tier.values:
         raise ValidationFailed(f"unknown tier {tier!r}", field="tier")
+    if country is not None and region is None:
+        raise ValidationFailed("a company-wide group has no country", field="country")
     if country is not None and country.region_id != region.pk:
         raise ValidationFailed(f"{country} is not in {region}", field="country")
     if SupportGroup.objects.filter(code=code).exists():

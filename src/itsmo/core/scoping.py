@@ -9,7 +9,9 @@ Every list, detail, search, export, API call and report asks its queryset for
 A record with a country is visible to users who may see that country. A record with
 only a region (a regional service desk, say) is visible to users who may see any
 country of that region. Users with a global scope (SMO analysts, administrators,
-or an explicit grant) see everything; anonymous users see nothing.
+or an explicit grant) see everything; anonymous users see nothing. A model that sets
+``scope_unscoped_is_global = True`` makes its records with neither country nor region
+(company-wide support groups, say) visible to every signed-in user.
 """
 
 from __future__ import annotations
@@ -59,6 +61,13 @@ class ScopedQuerySet(models.QuerySet):
             if country_field:
                 regional &= Q(**{f"{country_field}__isnull": True})
             condition |= regional
+        if getattr(self.model, "scope_unscoped_is_global", False):
+            # Records tied to no country and no region (company-wide) are visible to all.
+            unscoped = Q()
+            for path in (country_field, region_field):
+                if path:
+                    unscoped &= Q(**{f"{path}__isnull": True})
+            condition |= unscoped
         return self.filter(condition)
 
 
