@@ -68,7 +68,9 @@ from itsmo.catalog.api import router as catalog_router  # noqa: E402
 from itsmo.cmdb.api import router as cmdb_router  # noqa: E402
 from itsmo.cmdb.api_import import router as cmdb_import_router  # noqa: E402
 from itsmo.core.api import router as core_router  # noqa: E402
+from itsmo.incidents.api import router as incidents_router  # noqa: E402
 from itsmo.organization.api import router as organization_router  # noqa: E402
+from itsmo.slm.api import router as slm_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", organization_router)
@@ -76,3 +78,5 @@ api.add_router("", core_router)
 api.add_router("", catalog_router)
 api.add_router("", cmdb_router)
 api.add_router("", cmdb_import_router)
+api.add_router("", incidents_router)
+api.add_router("", slm_router)

@@ -46,6 +46,12 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "core.prune_task_results", "itsmo.core.tasks.prune_task_results", timedelta(days=1)
     ),
+    PeriodicJob("slm.scan_clocks", "itsmo.slm.tasks.scan_sla_clocks", timedelta(minutes=1)),
+    PeriodicJob(
+        "incidents.close_resolved",
+        "itsmo.incidents.tasks.close_resolved_incidents",
+        timedelta(hours=1),
+    ),
 ]
 
 

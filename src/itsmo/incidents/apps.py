@@ -6,3 +6,8 @@ class IncidentsConfig(AppConfig):
     name = "itsmo.incidents"
     label = "incidents"
     verbose_name = _("Incident management")
+
+    def ready(self) -> None:
+        from . import metrics
+
+        metrics.register()

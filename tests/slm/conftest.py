@@ -1,0 +1,1 @@
+from tests.incidents.conftest import *  # noqa: F403
