@@ -27,14 +27,17 @@ def test_create_service_with_processes(route_sales, sales, colombia):
     assert {("created", ""), ("field_change", "business_processes")} <= _fields(route_sales)
 
 
-@pytest.mark.parametrize(("values", "field"), [
-    ({"code": "has space"}, "code"),
-    ({"name": "  "}, "name"),
-    ({"kind": "magic"}, "kind"),
-    ({"criticality": 7}, "criticality"),
-    ({"is_portal_visible": "yes"}, "is_portal_visible"),
-    ({"colour": "blue"}, "colour"),
-])
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"code": "has space"}, "code"),
+        ({"name": "  "}, "name"),
+        ({"kind": "magic"}, "kind"),
+        ({"criticality": 7}, "criticality"),
+        ({"is_portal_visible": "yes"}, "is_portal_visible"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
 def test_invalid_service_changes_nothing(db, values, field):
     arguments = {"code": "mail", "name": "Corporate E-mail", **values}
     with pytest.raises(ValidationFailed) as error:
@@ -50,13 +53,22 @@ def test_duplicate_code_is_refused(route_sales):
 
 
 def test_update_with_version_and_lifecycle(route_sales, mexico):
-    catalog.update_service(route_sales, actor=None, version=route_sales.version,
-                           name="Route Sales", countries=[mexico], lifecycle="retired")
+    catalog.update_service(
+        route_sales,
+        actor=None,
+        version=route_sales.version,
+        name="Route Sales",
+        countries=[mexico],
+        lifecycle="retired",
+    )
     route_sales.refresh_from_db()
     assert route_sales.name == "Route Sales" and route_sales.lifecycle == "retired"
     assert [c.code for c in route_sales.countries.all()] == ["MX"]
-    assert {("field_change", "name"), ("state_change", "lifecycle"),
-            ("field_change", "countries")} <= _fields(route_sales)
+    assert {
+        ("field_change", "name"),
+        ("state_change", "lifecycle"),
+        ("field_change", "countries"),
+    } <= _fields(route_sales)
     with pytest.raises(TransitionNotAllowed):
         catalog.transition_service(route_sales, "catalogue", actor=None)
     with pytest.raises(StaleVersion):
@@ -79,8 +91,13 @@ def test_only_portfolio_managers_change_the_portfolio(agent_mexico, smo_analyst)
 
 
 FORM = [
-    {"name": "model", "label": "Model", "type": "choice", "required": True,
-     "options": ["14 inch", "16 inch"]},
+    {
+        "name": "model",
+        "label": "Model",
+        "type": "choice",
+        "required": True,
+        "options": ["14 inch", "16 inch"],
+    },
     {"name": "needed_by", "label": "Needed by", "type": "date"},
 ]
 
@@ -88,27 +105,43 @@ FORM = [
 def test_request_offering(route_sales, desk_mexico):
     route_sales.support_group = desk_mexico
     route_sales.save()
-    offering = catalog.create_request_offering(actor=None, code="new-laptop",
-                                               name="New laptop", service=route_sales,
-                                               form_definition=FORM, portal_category="Hardware")
+    offering = catalog.create_request_offering(
+        actor=None,
+        code="new-laptop",
+        name="New laptop",
+        service=route_sales,
+        form_definition=FORM,
+        portal_category="Hardware",
+    )
     assert offering.fulfilment_group == desk_mexico
     assert offering.form_definition[1]["required"] is False
 
 
-@pytest.mark.parametrize(("definition", "field"), [
-    ({"name": "x"}, "form_definition"),
-    ([{"name": "Bad Name", "label": "x", "type": "text"}], "form_definition[0].name"),
-    ([{"name": "a", "label": "x", "type": "colour"}], "form_definition[0].type"),
-    ([{"name": "a", "label": "x", "type": "choice"}], "form_definition[0].options"),
-    ([{"name": "a", "label": "x", "type": "text", "options": ["y"]}],
-     "form_definition[0].options"),
-    ([{"name": "a", "label": "x", "type": "text"},
-      {"name": "a", "label": "y", "type": "text"}], "form_definition[1].name"),
-    ([{"name": "a", "label": "x", "type": "text", "required": "yes"}],
-     "form_definition[0].required"),
-    ([{"name": "a", "label": "x", "type": "text", "colour": 1}],
-     "form_definition[0].colour"),
-])
+@pytest.mark.parametrize(
+    ("definition", "field"),
+    [
+        ({"name": "x"}, "form_definition"),
+        ([{"name": "Bad Name", "label": "x", "type": "text"}], "form_definition[0].name"),
+        ([{"name": "a", "label": "x", "type": "colour"}], "form_definition[0].type"),
+        ([{"name": "a", "label": "x", "type": "choice"}], "form_definition[0].options"),
+        (
+            [{"name": "a", "label": "x", "type": "text", "options": ["y"]}],
+            "form_definition[0].options",
+        ),
+        (
+            [
+                {"name": "a", "label": "x", "type": "text"},
+                {"name": "a", "label": "y", "type": "text"},
+            ],
+            "form_definition[1].name",
+        ),
+        (
+            [{"name": "a", "label": "x", "type": "text", "required": "yes"}],
+            "form_definition[0].required",
+        ),
+        ([{"name": "a", "label": "x", "type": "text", "colour": 1}], "form_definition[0].colour"),
+    ],
+)
 def test_form_definition_schema(definition, field):
     with pytest.raises(ValidationFailed) as error:
         validate_form_definition(definition)
@@ -117,6 +150,7 @@ def test_form_definition_schema(definition, field):
 
 def test_invalid_offering_changes_nothing(route_sales):
     with pytest.raises(ValidationFailed):
-        catalog.create_request_offering(actor=None, code="x", name="X", service=route_sales,
-                                        form_definition=[{"name": "a"}])
+        catalog.create_request_offering(
+            actor=None, code="x", name="X", service=route_sales, form_definition=[{"name": "a"}]
+        )
     assert not RequestOffering.objects.exists()

@@ -21,28 +21,37 @@ def classes(db):
 
 @pytest.fixture
 def dc_bogota(colombia):
-    return Site.objects.create(code="dc-bogota", name="Bogotá distribution centre",
-                               kind=SiteKind.DISTRIBUTION_CENTRE, country=colombia)
+    return Site.objects.create(
+        code="dc-bogota",
+        name="Bogotá distribution centre",
+        kind=SiteKind.DISTRIBUTION_CENTRE,
+        country=colombia,
+    )
 
 
 @pytest.fixture
 def datacentre_mexico(mexico):
-    return Site.objects.create(code="dc-mx-qro", name="Querétaro data centre",
-                               kind=SiteKind.DATA_CENTRE, country=mexico)
+    return Site.objects.create(
+        code="dc-mx-qro", name="Querétaro data centre", kind=SiteKind.DATA_CENTRE, country=mexico
+    )
 
 
 @pytest.fixture
 def sales(db):
-    return catalog.create_business_process(actor=None, code="sales", name="Sales",
-                                           criticality=1)
+    return catalog.create_business_process(actor=None, code="sales", name="Sales", criticality=1)
 
 
 @pytest.fixture
 def route_sales(sales, mexico, colombia, brazil):
-    service = catalog.create_service(actor=None, code="route-sales",
-                                     name="Handheld Route Sales", kind="business",
-                                     lifecycle="catalogue", criticality=1,
-                                     countries=[mexico, colombia, brazil])
+    service = catalog.create_service(
+        actor=None,
+        code="route-sales",
+        name="Handheld Route Sales",
+        kind="business",
+        lifecycle="catalogue",
+        criticality=1,
+        countries=[mexico, colombia, brazil],
+    )
     catalog.set_business_processes(service, {sales: 80}, actor=None)
     return service
 
@@ -50,16 +59,36 @@ def route_sales(sales, mexico, colombia, brazil):
 @pytest.fixture
 def story(classes, dc_bogota, datacentre_mexico, route_sales):
     """WAN link ← router ← handhelds (Colombia); route sales app in the Mexican DC."""
-    wan = cmdb.create_ci(actor=None, name="WAN MPLS Bogotá DC", ci_class=classes["link"],
-                         site=dc_bogota, attributes={"carrier": "Claro", "link_type": "mpls"})
-    router = cmdb.create_ci(actor=None, name="rt-bog-dc-01", ci_class=classes["network_device"],
-                            site=dc_bogota, attributes={"device_type": "router"})
-    handhelds = cmdb.create_ci(actor=None, name="Handheld fleet Bogotá DC",
-                               ci_class=classes["handheld"], site=dc_bogota)
-    server = cmdb.create_ci(actor=None, name="srv-mx-rs-01", ci_class=classes["server"],
-                            site=datacentre_mexico, serial="SN-RS-01")
-    app = cmdb.create_ci(actor=None, name="Route Sales backend",
-                         ci_class=classes["business_application"], site=datacentre_mexico)
+    wan = cmdb.create_ci(
+        actor=None,
+        name="WAN MPLS Bogotá DC",
+        ci_class=classes["link"],
+        site=dc_bogota,
+        attributes={"carrier": "Claro", "link_type": "mpls"},
+    )
+    router = cmdb.create_ci(
+        actor=None,
+        name="rt-bog-dc-01",
+        ci_class=classes["network_device"],
+        site=dc_bogota,
+        attributes={"device_type": "router"},
+    )
+    handhelds = cmdb.create_ci(
+        actor=None, name="Handheld fleet Bogotá DC", ci_class=classes["handheld"], site=dc_bogota
+    )
+    server = cmdb.create_ci(
+        actor=None,
+        name="srv-mx-rs-01",
+        ci_class=classes["server"],
+        site=datacentre_mexico,
+        serial="SN-RS-01",
+    )
+    app = cmdb.create_ci(
+        actor=None,
+        name="Route Sales backend",
+        ci_class=classes["business_application"],
+        site=datacentre_mexico,
+    )
     cmdb.add_relationship(actor=None, source=router, target=wan, type="connects_to")
     cmdb.add_relationship(actor=None, source=handhelds, target=router, type="depends_on")
     cmdb.add_relationship(actor=None, source=app, target=server, type="runs_on")
@@ -80,12 +109,14 @@ class Api:
         return self.client.get("/api/v1" + path, params or {}, **self.headers)
 
     def post(self, path, body):
-        return self.client.post("/api/v1" + path, json.dumps(body),
-                                content_type="application/json", **self.headers)
+        return self.client.post(
+            "/api/v1" + path, json.dumps(body), content_type="application/json", **self.headers
+        )
 
     def patch(self, path, body):
-        return self.client.patch("/api/v1" + path, json.dumps(body),
-                                 content_type="application/json", **self.headers)
+        return self.client.patch(
+            "/api/v1" + path, json.dumps(body), content_type="application/json", **self.headers
+        )
 
     def delete(self, path):
         return self.client.delete("/api/v1" + path, **self.headers)
@@ -96,4 +127,5 @@ def api_as(db):
     def make(user=None) -> Api:
         token = accounts.issue_token(user, "tests")[1] if user is not None else None
         return Api(Client(), token)
+
     return make

@@ -20,8 +20,7 @@ def test_wan_link_in_colombia_impacts_route_sales_for_sales_in_colombia(story):
     assert by_id[story["router"].pk].depth == 1
     handhelds = by_id[story["handhelds"].pk]
     assert handhelds.depth == 2
-    assert _numbers(handhelds.path) == [story["wan"].pk, story["router"].pk,
-                                        story["handhelds"].pk]
+    assert _numbers(handhelds.path) == [story["wan"].pk, story["router"].pk, story["handhelds"].pk]
     assert [s.relation for s in handhelds.path] == [None, "connects_to", "depends_on"]
     # and the server and the application are not (they are downstream)
     assert story["app"].pk not in by_id and story["server"].pk not in by_id
@@ -41,8 +40,11 @@ def test_wan_link_in_colombia_impacts_route_sales_for_sales_in_colombia(story):
 def test_central_ci_in_a_data_centre_impacts_every_country_of_the_service(story):
     result = impact([story["server"].pk])
 
-    assert [ci.id for ci in result.cis] == [story["server"].pk, story["app"].pk,
-                                            story["handhelds"].pk]
+    assert [ci.id for ci in result.cis] == [
+        story["server"].pk,
+        story["app"].pk,
+        story["handhelds"].pk,
+    ]
     [service] = result.services
     assert service.countries == ["BR", "CO", "MX"]
     assert service.depth == 1
@@ -51,11 +53,15 @@ def test_central_ci_in_a_data_centre_impacts_every_country_of_the_service(story)
 
 def test_cycles_terminate(story):
     # Given a dependency cycle wan → handhelds → router → wan
-    cmdb.add_relationship(actor=None, source=story["wan"], target=story["handhelds"],
-                          type="depends_on")
+    cmdb.add_relationship(
+        actor=None, source=story["wan"], target=story["handhelds"], type="depends_on"
+    )
     result = impact([story["wan"].pk], depth=25)
-    assert {ci.id for ci in result.cis} == {story["wan"].pk, story["router"].pk,
-                                            story["handhelds"].pk}
+    assert {ci.id for ci in result.cis} == {
+        story["wan"].pk,
+        story["router"].pk,
+        story["handhelds"].pk,
+    }
     assert {ci.id: ci.depth for ci in result.cis}[story["wan"].pk] == 0
 
 
@@ -96,16 +102,20 @@ def test_service_dependencies_walk_downstream(story, route_sales):
     assert by_id[story["router"].pk].depth == 1
     assert by_id[story["server"].pk].depth == 1
     assert by_id[story["wan"].pk].depth == 2
-    assert _numbers(by_id[story["wan"].pk].path) == [story["handhelds"].pk,
-                                                      story["router"].pk, story["wan"].pk]
+    assert _numbers(by_id[story["wan"].pk].path) == [
+        story["handhelds"].pk,
+        story["router"].pk,
+        story["wan"].pk,
+    ]
     assert result.services == []
 
 
 def test_service_dependencies_name_other_services(story, route_sales, colombia):
     from itsmo.catalog import services as catalog
 
-    wan_service = catalog.create_service(actor=None, code="wan", name="WAN",
-                                         kind="technical", countries=[colombia])
+    wan_service = catalog.create_service(
+        actor=None, code="wan", name="WAN", kind="technical", countries=[colombia]
+    )
     cmdb.link_service(wan_service, story["wan"], actor=None)
     result = service_dependencies(route_sales, depth=5)
     [dependency] = result.services

@@ -48,7 +48,6 @@ class ServiceAdmin(ReadOnlyAdmin):
 
 @admin.register(RequestOffering)
 class RequestOfferingAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name", "service", "portal_category", "fulfilment_group",
-                    "is_active")
+    list_display = ("code", "name", "service", "portal_category", "fulfilment_group", "is_active")
     list_filter = ("is_active", "portal_category")
     search_fields = ("code", "name")

@@ -33,8 +33,9 @@ def _visible_services(user):
 
 
 def _visible_processes(user):
-    return BusinessProcess.objects.all() if user.is_authenticated else \
-        BusinessProcess.objects.none()
+    return (
+        BusinessProcess.objects.all() if user.is_authenticated else BusinessProcess.objects.none()
+    )
 
 
 registry.register("service", Service, visible=_visible_services)
@@ -42,6 +43,7 @@ registry.register("business-process", BusinessProcess, visible=_visible_processe
 
 
 # --- schemas ----------------------------------------------------------------------------------
+
 
 class BusinessProcessOut(Schema):
     id: int
@@ -110,9 +112,15 @@ class ServiceOut(Schema):
 
     @staticmethod
     def resolve_business_processes(obj: Service) -> list[dict]:
-        return [{"id": link.business_process_id, "code": link.business_process.code,
-                 "name": link.business_process.name, "weight": link.weight}
-                for link in obj.process_links.all()]
+        return [
+            {
+                "id": link.business_process_id,
+                "code": link.business_process.code,
+                "name": link.business_process.name,
+                "weight": link.weight,
+            }
+            for link in obj.process_links.all()
+        ]
 
 
 class ServiceIn(Schema):
@@ -126,7 +134,8 @@ class ServiceIn(Schema):
     service_hours: str | None = Field(None, description="business calendar name")
     countries: list[str] = Field(default_factory=list, description="ISO codes")
     business_processes: dict[str, int] = Field(
-        default_factory=dict, description="business process code → weight 0-100")
+        default_factory=dict, description="business process code → weight 0-100"
+    )
     description: str = ""
     portal_description: str = ""
     is_portal_visible: bool = False
@@ -194,6 +203,7 @@ class RequestOfferingOut(Schema):
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 def _lookup(model, field: str, value, name: str):
     if value is None:
         return None
@@ -211,11 +221,13 @@ def _resolve(values: dict[str, Any]) -> tuple[dict[str, Any], dict | None]:
     if "owner" in resolved:
         resolved["owner"] = _lookup(User, "username", resolved["owner"], "owner")
     if "support_group" in resolved:
-        resolved["support_group"] = _lookup(SupportGroup, "code", resolved["support_group"],
-                                            "support_group")
+        resolved["support_group"] = _lookup(
+            SupportGroup, "code", resolved["support_group"], "support_group"
+        )
     if "service_hours" in resolved:
-        resolved["service_hours"] = _lookup(BusinessCalendar, "name",
-                                            resolved["service_hours"], "service_hours")
+        resolved["service_hours"] = _lookup(
+            BusinessCalendar, "name", resolved["service_hours"], "service_hours"
+        )
     if resolved.get("countries") is not None:
         codes = [c.upper() for c in resolved["countries"]]
         countries = list(Country.objects.filter(code__in=codes))
@@ -229,15 +241,17 @@ def _resolve(values: dict[str, Any]) -> tuple[dict[str, Any], dict | None]:
         found = {p.code: p for p in BusinessProcess.objects.filter(code__in=list(weights))}
         for code in weights:
             if code not in found:
-                raise ValidationFailed(f"unknown business process {code!r}",
-                                       field=f"business_processes.{code}")
+                raise ValidationFailed(
+                    f"unknown business process {code!r}", field=f"business_processes.{code}"
+                )
         processes = {found[code]: weight for code, weight in weights.items()}
     return resolved, processes
 
 
 def _services():
-    return (Service.objects.select_related("owner", "support_group", "service_hours")
-            .prefetch_related("countries", "process_links__business_process"))
+    return Service.objects.select_related(
+        "owner", "support_group", "service_hours"
+    ).prefetch_related("countries", "process_links__business_process")
 
 
 def _get_service(service_id: int) -> Service:
@@ -254,14 +268,15 @@ def _require_staff(request) -> None:
 
 # --- business processes -----------------------------------------------------------------------
 
-@router.get("/business-processes", response=list[BusinessProcessOut],
-            summary="Business processes")
+
+@router.get("/business-processes", response=list[BusinessProcessOut], summary="Business processes")
 def list_business_processes(request):
     return BusinessProcess.objects.select_related("owner").order_by("criticality", "name")
 
 
-@router.post("/business-processes", response={201: BusinessProcessOut},
-             summary="Create a business process")
+@router.post(
+    "/business-processes", response={201: BusinessProcessOut}, summary="Create a business process"
+)
 def create_business_process(request, payload: BusinessProcessIn):
     values = payload.model_dump()
     values["criticality"] = int(values["criticality"])
@@ -271,8 +286,13 @@ def create_business_process(request, payload: BusinessProcessIn):
 
 # --- services ---------------------------------------------------------------------------------
 
-@router.get("/services", response=list[ServiceOut], summary="Services of the portfolio",
-            description="End users see the services of the catalogue only.")
+
+@router.get(
+    "/services",
+    response=list[ServiceOut],
+    summary="Services of the portfolio",
+    description="End users see the services of the catalogue only.",
+)
 @paginate(PagePagination)
 def list_services(request, filters: Query[ServiceFilters]):
     query = _services()
@@ -308,8 +328,12 @@ def get_service(request, service_id: int):
     return service
 
 
-@router.patch("/services/{service_id}", response=ServiceOut, summary="Change a service",
-              description="Send the `version` you read; a stale one is a 409.")
+@router.patch(
+    "/services/{service_id}",
+    response=ServiceOut,
+    summary="Change a service",
+    description="Send the `version` you read; a stale one is a 409.",
+)
 def update_service(request, service_id: int, payload: ServicePatch):
     service = _get_service(service_id)
     values = payload.model_dump(exclude_unset=True)
@@ -321,15 +345,20 @@ def update_service(request, service_id: int, payload: ServicePatch):
     return _get_service(service_id)
 
 
-@router.get("/services/{service_id}/dependencies", response=DependenciesOut,
-            summary="Dependency tree of a service",
-            description="The CIs that deliver the service (depth 0) and everything they "
-                        "depend on, with the path to each, plus the other services this one "
-                        "depends on through them. Names of CIs outside your scope are "
-                        "redacted.")
-def service_dependencies(request, service_id: int,
-                         depth: int = Query(impact_analysis.DEFAULT_DEPTH, ge=0,
-                                            le=impact_analysis.MAX_DEPTH)):
+@router.get(
+    "/services/{service_id}/dependencies",
+    response=DependenciesOut,
+    summary="Dependency tree of a service",
+    description="The CIs that deliver the service (depth 0) and everything they "
+    "depend on, with the path to each, plus the other services this one "
+    "depends on through them. Names of CIs outside your scope are "
+    "redacted.",
+)
+def service_dependencies(
+    request,
+    service_id: int,
+    depth: int = Query(impact_analysis.DEFAULT_DEPTH, ge=0, le=impact_analysis.MAX_DEPTH),
+):
     _require_staff(request)
     service = _get_service(service_id)
     return impact_analysis.service_dependencies(service, depth=depth, user=request.user)
@@ -337,12 +366,17 @@ def service_dependencies(request, service_id: int,
 
 # --- request offerings ------------------------------------------------------------------------
 
-@router.get("/request-offerings", response=list[RequestOfferingOut],
-            summary="Request offerings (the portal catalogue)",
-            description="End users see active offerings of services in the catalogue.")
+
+@router.get(
+    "/request-offerings",
+    response=list[RequestOfferingOut],
+    summary="Request offerings (the portal catalogue)",
+    description="End users see active offerings of services in the catalogue.",
+)
 @paginate(PagePagination)
-def list_request_offerings(request, service: int | None = None, category: str | None = None,
-                           q: str | None = None):
+def list_request_offerings(
+    request, service: int | None = None, category: str | None = None, q: str | None = None
+):
     query = RequestOffering.objects.select_related("service", "fulfilment_group")
     if not request.user.is_staff_member:
         query = query.filter(is_active=True, service__lifecycle=Lifecycle.CATALOGUE)

@@ -51,19 +51,24 @@ def validate_form_definition(definition: Any) -> list[dict[str, Any]]:
             raise ValidationFailed("a field needs a label", field=f"{where}.label")
         kind = item.get("type")
         if kind not in FIELD_TYPES:
-            raise ValidationFailed(f"type must be one of {', '.join(FIELD_TYPES)}",
-                                   field=f"{where}.type")
+            raise ValidationFailed(
+                f"type must be one of {', '.join(FIELD_TYPES)}", field=f"{where}.type"
+            )
         required = item.get("required", False)
         if not isinstance(required, bool):
             raise ValidationFailed("required is true or false", field=f"{where}.required")
         field = {"name": name, "label": label.strip(), "type": kind, "required": required}
         options = item.get("options")
         if kind == "choice":
-            if (not isinstance(options, list) or not options
-                    or not all(isinstance(o, str) and o.strip() for o in options)
-                    or len(set(options)) != len(options)):
-                raise ValidationFailed("a choice needs a list of distinct, non-empty options",
-                                       field=f"{where}.options")
+            if (
+                not isinstance(options, list)
+                or not options
+                or not all(isinstance(o, str) and o.strip() for o in options)
+                or len(set(options)) != len(options)
+            ):
+                raise ValidationFailed(
+                    "a choice needs a list of distinct, non-empty options", field=f"{where}.options"
+                )
             field["options"] = list(options)
         elif options is not None:
             raise ValidationFailed("only a choice has options", field=f"{where}.options")

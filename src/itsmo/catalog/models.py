@@ -28,10 +28,16 @@ class BusinessProcess(TimeStampedModel):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=150, unique=True)
     criticality = models.PositiveSmallIntegerField(
-        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="owned_business_processes",
-                              verbose_name=_("owner"))
+        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_business_processes",
+        verbose_name=_("owner"),
+    )
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -40,8 +46,10 @@ class BusinessProcess(TimeStampedModel):
         verbose_name = _("business process")
         verbose_name_plural = _("business processes")
         constraints = [
-            models.CheckConstraint(condition=models.Q(criticality__gte=1, criticality__lte=4),
-                                   name="business_process_criticality_range"),
+            models.CheckConstraint(
+                condition=models.Q(criticality__gte=1, criticality__lte=4),
+                name="business_process_criticality_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,11 +69,14 @@ class Lifecycle(models.TextChoices):
 
 #: Portfolio lifecycle: pipeline → catalogue → retired (a retired service may come back
 #: to the pipeline when it is redesigned, never straight to the catalogue).
-SERVICE_LIFECYCLE = StateMachine("lifecycle", [
-    Transition(Lifecycle.PIPELINE, Lifecycle.CATALOGUE, label=_("Publish in the catalogue")),
-    Transition((Lifecycle.PIPELINE, Lifecycle.CATALOGUE), Lifecycle.RETIRED, label=_("Retire")),
-    Transition(Lifecycle.RETIRED, Lifecycle.PIPELINE, label=_("Back to the pipeline")),
-])
+SERVICE_LIFECYCLE = StateMachine(
+    "lifecycle",
+    [
+        Transition(Lifecycle.PIPELINE, Lifecycle.CATALOGUE, label=_("Publish in the catalogue")),
+        Transition((Lifecycle.PIPELINE, Lifecycle.CATALOGUE), Lifecycle.RETIRED, label=_("Retire")),
+        Transition(Lifecycle.RETIRED, Lifecycle.PIPELINE, label=_("Back to the pipeline")),
+    ],
+)
 
 
 class Service(TimeStampedModel):
@@ -79,27 +90,50 @@ class Service(TimeStampedModel):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=150, unique=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=ServiceKind.choices,
-                            default=ServiceKind.BUSINESS)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="owned_services",
-                              verbose_name=_("owner"))
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=ServiceKind.choices, default=ServiceKind.BUSINESS
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_services",
+        verbose_name=_("owner"),
+    )
     support_group = models.ForeignKey(
-        "accounts.SupportGroup", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="services", verbose_name=_("support group"),
-        help_text=_("Default assignment group for incidents and requests on this service."))
-    lifecycle = models.CharField(_("lifecycle"), max_length=20, choices=Lifecycle.choices,
-                                 default=Lifecycle.PIPELINE)
-    countries = models.ManyToManyField("organization.Country", blank=True,
-                                       related_name="services", verbose_name=_("countries"))
+        "accounts.SupportGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        verbose_name=_("support group"),
+        help_text=_("Default assignment group for incidents and requests on this service."),
+    )
+    lifecycle = models.CharField(
+        _("lifecycle"), max_length=20, choices=Lifecycle.choices, default=Lifecycle.PIPELINE
+    )
+    countries = models.ManyToManyField(
+        "organization.Country", blank=True, related_name="services", verbose_name=_("countries")
+    )
     business_processes = models.ManyToManyField(
-        BusinessProcess, through="ServiceProcess", blank=True, related_name="services",
-        verbose_name=_("business processes"))
+        BusinessProcess,
+        through="ServiceProcess",
+        blank=True,
+        related_name="services",
+        verbose_name=_("business processes"),
+    )
     criticality = models.PositiveSmallIntegerField(
-        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM)
+        _("criticality"), choices=Criticality.choices, default=Criticality.MEDIUM
+    )
     service_hours = models.ForeignKey(
-        "organization.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("service hours"))
+        "organization.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("service hours"),
+    )
     description = models.TextField(_("description"), blank=True)
     portal_description = models.TextField(_("portal description"), blank=True)
     is_portal_visible = models.BooleanField(_("visible in the portal"), default=False)
@@ -110,25 +144,34 @@ class Service(TimeStampedModel):
         verbose_name_plural = _("services")
         indexes = [models.Index(fields=["kind", "lifecycle"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(criticality__gte=1, criticality__lte=4),
-                                   name="service_criticality_range"),
+            models.CheckConstraint(
+                condition=models.Q(criticality__gte=1, criticality__lte=4),
+                name="service_criticality_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def api_snapshot(self) -> dict:
-        return {"id": self.pk, "code": self.code, "name": self.name, "kind": self.kind,
-                "lifecycle": self.lifecycle, "criticality": self.criticality,
-                "version": self.version}
+        return {
+            "id": self.pk,
+            "code": self.code,
+            "name": self.name,
+            "kind": self.kind,
+            "lifecycle": self.lifecycle,
+            "criticality": self.criticality,
+            "version": self.version,
+        }
 
 
 class ServiceProcess(models.Model):
     """A service supports a business process with a weight (0-100, share of the process)."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="process_links")
-    business_process = models.ForeignKey(BusinessProcess, on_delete=models.CASCADE,
-                                         related_name="service_links")
+    business_process = models.ForeignKey(
+        BusinessProcess, on_delete=models.CASCADE, related_name="service_links"
+    )
     weight = models.PositiveSmallIntegerField(_("weight"), default=100)
 
     class Meta:
@@ -136,10 +179,12 @@ class ServiceProcess(models.Model):
         verbose_name = _("service-process link")
         verbose_name_plural = _("service-process links")
         constraints = [
-            models.UniqueConstraint(fields=["service", "business_process"],
-                                    name="service_process_unique"),
-            models.CheckConstraint(condition=models.Q(weight__lte=100),
-                                   name="service_process_weight_range"),
+            models.UniqueConstraint(
+                fields=["service", "business_process"], name="service_process_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__lte=100), name="service_process_weight_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,13 +213,22 @@ class RequestOffering(TimeStampedModel):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=150)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT,
-                                related_name="request_offerings", verbose_name=_("service"))
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        related_name="request_offerings",
+        verbose_name=_("service"),
+    )
     description = models.TextField(_("description"), blank=True)
     form_definition = models.JSONField(_("form definition"), default=list, blank=True)
     fulfilment_group = models.ForeignKey(
-        "accounts.SupportGroup", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="request_offerings", verbose_name=_("default fulfilment group"))
+        "accounts.SupportGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="request_offerings",
+        verbose_name=_("default fulfilment group"),
+    )
     portal_category = models.CharField(_("portal category"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

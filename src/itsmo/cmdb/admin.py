@@ -31,8 +31,16 @@ class CIClassAdmin(admin.ModelAdmin):
 
 @admin.register(CI)
 class CIAdmin(ReadOnlyAdmin):
-    list_display = ("number", "name", "ci_class", "status", "environment", "country", "site",
-                    "last_seen_at")
+    list_display = (
+        "number",
+        "name",
+        "ci_class",
+        "status",
+        "environment",
+        "country",
+        "site",
+        "last_seen_at",
+    )
     list_filter = ("ci_class", "status", "environment", "country")
     search_fields = ("number", "name", "serial", "asset_tag")
     raw_id_fields = ("site", "owner_group")

@@ -36,6 +36,7 @@ def _require_staff(request) -> None:
 
 # --- schemas ----------------------------------------------------------------------------------
 
+
 class AttributeOut(Schema):
     name: str
     label: str
@@ -110,8 +111,9 @@ class CIIn(Schema):
     description: str = ""
     discovery_source: str = ""
     last_seen_at: datetime | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict,
-                                       description="declared attributes of the class")
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, description="declared attributes of the class"
+    )
 
 
 class CIPatch(Schema):
@@ -128,8 +130,7 @@ class CIPatch(Schema):
     description: str | None = None
     discovery_source: str | None = None
     last_seen_at: datetime | None = None
-    attributes: dict[str, Any] | None = Field(
-        None, description="replaces the whole attribute set")
+    attributes: dict[str, Any] | None = Field(None, description="replaces the whole attribute set")
 
 
 class CIFilters(Schema):
@@ -231,6 +232,7 @@ class ImpactOut(Schema):
 
 # --- lookups ----------------------------------------------------------------------------------
 
+
 def _lookup(model, field: str, value: str | None, name: str):
     if value is None:
         return None
@@ -252,12 +254,14 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
     if "site" in resolved:
         resolved["site"] = _lookup(Site, "code", resolved["site"], "site")
     if "owner_group" in resolved:
-        resolved["owner_group"] = _lookup(SupportGroup, "code", resolved["owner_group"],
-                                          "owner_group")
+        resolved["owner_group"] = _lookup(
+            SupportGroup, "code", resolved["owner_group"], "owner_group"
+        )
     for key in ("status", "environment"):
         if resolved.get(key) is not None:
-            resolved[key] = str(resolved[key].value if hasattr(resolved[key], "value")
-                                else resolved[key])
+            resolved[key] = str(
+                resolved[key].value if hasattr(resolved[key], "value") else resolved[key]
+            )
     return resolved
 
 
@@ -268,37 +272,59 @@ def _get_ci(request, ci_id: int) -> CI:
 
 # --- CI classes -------------------------------------------------------------------------------
 
+
 @router.get("/ci-classes", response=list[CIClassOut], summary="CI classes and their attributes")
 def list_ci_classes(request):
-    classes = list(CIClass.objects.filter(is_active=True).select_related("parent")
-                   .prefetch_related("attributes"))
+    classes = list(
+        CIClass.objects.filter(is_active=True)
+        .select_related("parent")
+        .prefetch_related("attributes")
+    )
     by_pk = {c.pk: c for c in classes}
     result = []
     for ci_class in classes:
         if ci_class.parent_id in by_pk:
             ci_class.parent = by_pk[ci_class.parent_id]
         attributes = [
-            {"name": a.name, "label": a.label, "type": a.type, "required": a.is_required,
-             "choices": list(a.choices or []),
-             "declared_by": by_pk.get(a.ci_class_id, ci_class).code}
+            {
+                "name": a.name,
+                "label": a.label,
+                "type": a.type,
+                "required": a.is_required,
+                "choices": list(a.choices or []),
+                "declared_by": by_pk.get(a.ci_class_id, ci_class).code,
+            }
             for a in ci_class.schema().values()
         ]
-        result.append({"id": ci_class.pk, "code": ci_class.code, "name": ci_class.name,
-                       "parent": ci_class.parent.code if ci_class.parent_id else None,
-                       "description": ci_class.description, "attributes": attributes})
+        result.append(
+            {
+                "id": ci_class.pk,
+                "code": ci_class.code,
+                "name": ci_class.name,
+                "parent": ci_class.parent.code if ci_class.parent_id else None,
+                "description": ci_class.description,
+                "attributes": attributes,
+            }
+        )
     return result
 
 
 # --- CIs --------------------------------------------------------------------------------------
 
-@router.get("/cis", response=list[CIOut], summary="Configuration items",
-            description="Only CIs of countries you may see. Filter by class, status, country, "
-                        "site, service and free text.")
+
+@router.get(
+    "/cis",
+    response=list[CIOut],
+    summary="Configuration items",
+    description="Only CIs of countries you may see. Filter by class, status, country, "
+    "site, service and free text.",
+)
 @paginate(PagePagination)
 def list_cis(request, filters: Query[CIFilters]):
     _require_staff(request)
-    cis = (CI.objects.visible_to(request.user)
-           .select_related("ci_class", "country", "site", "owner_group"))
+    cis = CI.objects.visible_to(request.user).select_related(
+        "ci_class", "country", "site", "owner_group"
+    )
     if filters.ci_class:
         cis = cis.filter(ci_class__code=filters.ci_class)
     if filters.status:
@@ -311,8 +337,7 @@ def list_cis(request, filters: Query[CIFilters]):
         cis = cis.filter(service_links__service_id=filters.service)
     if filters.q:
         q = filters.q.strip()
-        cis = cis.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(serial=q)
-                         | Q(asset_tag=q))
+        cis = cis.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(serial=q) | Q(asset_tag=q))
     return cis.order_by("number")
 
 
@@ -329,9 +354,13 @@ def get_ci(request, ci_id: int):
     return _get_ci(request, ci_id)
 
 
-@router.patch("/cis/{ci_id}", response=CIOut, summary="Change a CI",
-              description="Send the `version` you read. If someone changed the CI since, the "
-                          "answer is 409 with `current_version` and the `current` state.")
+@router.patch(
+    "/cis/{ci_id}",
+    response=CIOut,
+    summary="Change a CI",
+    description="Send the `version` you read. If someone changed the CI since, the "
+    "answer is 409 with `current_version` and the `current` state.",
+)
 def update_ci(request, ci_id: int, payload: CIPatch):
     ci = _get_ci(request, ci_id)
     values = payload.model_dump(exclude_unset=True)
@@ -340,28 +369,40 @@ def update_ci(request, ci_id: int, payload: CIPatch):
     return services.get_ci(ci.pk, request.user)
 
 
-@router.get("/cis/{ci_id}/impact", response=ImpactOut, summary="Impact analysis",
-            description="Everything upstream of the CI that a failure of it impacts: CIs "
-                        "(with depth and the path that explains each), the services they "
-                        "deliver, the business processes of those services and the countries "
-                        "affected. Names of CIs outside your scope are redacted.")
-def ci_impact(request, ci_id: int,
-              depth: int = Query(impact_analysis.DEFAULT_DEPTH, ge=0,
-                                 le=impact_analysis.MAX_DEPTH)):
+@router.get(
+    "/cis/{ci_id}/impact",
+    response=ImpactOut,
+    summary="Impact analysis",
+    description="Everything upstream of the CI that a failure of it impacts: CIs "
+    "(with depth and the path that explains each), the services they "
+    "deliver, the business processes of those services and the countries "
+    "affected. Names of CIs outside your scope are redacted.",
+)
+def ci_impact(
+    request,
+    ci_id: int,
+    depth: int = Query(impact_analysis.DEFAULT_DEPTH, ge=0, le=impact_analysis.MAX_DEPTH),
+):
     ci = _get_ci(request, ci_id)
     return impact_analysis.impact([ci.pk], depth=depth, user=request.user)
 
 
 # --- relationships ----------------------------------------------------------------------------
 
-@router.get("/relationships", response=list[RelationshipOut], summary="Relationships",
-            description="With `ci`, the relationships from and to that CI.")
+
+@router.get(
+    "/relationships",
+    response=list[RelationshipOut],
+    summary="Relationships",
+    description="With `ci`, the relationships from and to that CI.",
+)
 @paginate(PagePagination)
 def list_relationships(request, ci: int | None = None, type: RelationshipType | None = None):
     _require_staff(request)
     visible = CI.objects.visible_to(request.user)
-    relationships = (Relationship.objects.filter(source__in=visible, target__in=visible)
-                     .select_related("source", "target"))
+    relationships = Relationship.objects.filter(
+        source__in=visible, target__in=visible
+    ).select_related("source", "target")
     if ci is not None:
         _get_ci(request, ci)
         relationships = relationships.filter(Q(source_id=ci) | Q(target_id=ci))
@@ -383,19 +424,26 @@ def create_relationship(request, payload: RelationshipIn):
     source = _ci_for_relationship(request, payload.source, "source")
     target = _ci_for_relationship(request, payload.target, "target")
     relationship = services.add_relationship(
-        actor=request.user, source=source, target=target, type=str(payload.type.value),
-        discovery_source=payload.discovery_source)
+        actor=request.user,
+        source=source,
+        target=target,
+        type=str(payload.type.value),
+        discovery_source=payload.discovery_source,
+    )
     return 201, relationship
 
 
-@router.delete("/relationships/{relationship_id}", response={204: None},
-               summary="Remove a relationship")
+@router.delete(
+    "/relationships/{relationship_id}", response={204: None}, summary="Remove a relationship"
+)
 def delete_relationship(request, relationship_id: int):
     _require_staff(request)
     visible = CI.objects.visible_to(request.user)
-    relationship = (Relationship.objects.filter(pk=relationship_id, source__in=visible,
-                                                target__in=visible)
-                    .select_related("source", "target").first())
+    relationship = (
+        Relationship.objects.filter(pk=relationship_id, source__in=visible, target__in=visible)
+        .select_related("source", "target")
+        .first()
+    )
     if relationship is None:
         raise NotFound(f"no relationship {relationship_id}")
     services.remove_relationship(relationship, actor=request.user)

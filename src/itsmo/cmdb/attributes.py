@@ -128,32 +128,31 @@ def coerce(spec: AttributeSpec, value: Any) -> Any:
             raise _Invalid(f"expected one of {', '.join(spec.choices)}")
         return text
     except _Invalid as error:
-        raise ValidationFailed(f"attribute {spec.name!r}: {error} (got {value!r:.60})",
-                               field=f"attributes.{spec.name}") from None
+        raise ValidationFailed(
+            f"attribute {spec.name!r}: {error} (got {value!r:.60})", field=f"attributes.{spec.name}"
+        ) from None
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def clean(schema: Mapping[str, AttributeSpec], values: Mapping[str, Any] | None,
-          *, class_name: str = "") -> dict[str, Any]:
+def clean(
+    schema: Mapping[str, AttributeSpec], values: Mapping[str, Any] | None, *, class_name: str = ""
+) -> dict[str, Any]:
     """Validate a whole attribute set; unknown names, bad values and missing required fail."""
     if values is None:
         values = {}
     if not isinstance(values, Mapping):
-        raise ValidationFailed("attributes must be an object of name → value",
-                               field="attributes")
+        raise ValidationFailed("attributes must be an object of name → value", field="attributes")
     result: dict[str, Any] = {}
     for name in sorted(values):
         if name not in schema:
             where = f" for class {class_name}" if class_name else ""
-            raise ValidationFailed(f"unknown attribute {name!r}{where}",
-                                   field=f"attributes.{name}")
+            raise ValidationFailed(f"unknown attribute {name!r}{where}", field=f"attributes.{name}")
         if not _blank(values[name]):
             result[name] = coerce(schema[name], values[name])
     for name, spec in schema.items():
         if spec.is_required and name not in result:
-            raise ValidationFailed(f"attribute {name!r} is required",
-                                   field=f"attributes.{name}")
+            raise ValidationFailed(f"attribute {name!r} is required", field=f"attributes.{name}")
     return result

@@ -30,18 +30,26 @@ def stale_cis(days: int = DEFAULT_STALE_DAYS, *, now: datetime | None = None, us
     maintained by hand (no discovery source, never seen) does not.
     """
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    return _cis(user).filter(
-        Q(last_seen_at__lt=cutoff) | (Q(last_seen_at__isnull=True) & ~Q(discovery_source=""))
-    ).order_by("last_seen_at", "number")
+    return (
+        _cis(user)
+        .filter(
+            Q(last_seen_at__lt=cutoff) | (Q(last_seen_at__isnull=True) & ~Q(discovery_source=""))
+        )
+        .order_by("last_seen_at", "number")
+    )
 
 
 def orphan_cis(user=None):
     """CIs with no relationship in either direction and no service."""
-    return _cis(user).filter(
-        ~Exists(Relationship.objects.filter(source=OuterRef("pk"))),
-        ~Exists(Relationship.objects.filter(target=OuterRef("pk"))),
-        ~Exists(ServiceCI.objects.filter(ci=OuterRef("pk"))),
-    ).order_by("number")
+    return (
+        _cis(user)
+        .filter(
+            ~Exists(Relationship.objects.filter(source=OuterRef("pk"))),
+            ~Exists(Relationship.objects.filter(target=OuterRef("pk"))),
+            ~Exists(ServiceCI.objects.filter(ci=OuterRef("pk"))),
+        )
+        .order_by("number")
+    )
 
 
 @dataclass(frozen=True)
@@ -60,16 +68,28 @@ def duplicate_candidates(user=None, *, limit: int = 500) -> list[DuplicateGroup]
     """
     cis = _cis(user)
     groups: list[DuplicateGroup] = []
-    names = (cis.annotate(key=Lower("name")).values("ci_class_id", "key")
-             .annotate(n=Count("id")).filter(n__gt=1).order_by("-n", "key")[:limit])
+    names = (
+        cis.annotate(key=Lower("name"))
+        .values("ci_class_id", "key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by("-n", "key")[:limit]
+    )
     for row in names:
-        ids = list(cis.annotate(key=Lower("name"))
-                   .filter(ci_class_id=row["ci_class_id"], key=row["key"])
-                   .order_by("pk").values_list("pk", flat=True))
+        ids = list(
+            cis.annotate(key=Lower("name"))
+            .filter(ci_class_id=row["ci_class_id"], key=row["key"])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         groups.append(DuplicateGroup("same_class_and_name", row["key"], ids))
-    serials = (cis.exclude(serial="").values("serial")
-               .annotate(classes=Count("ci_class", distinct=True)).filter(classes__gt=1)
-               .order_by("serial")[:limit])
+    serials = (
+        cis.exclude(serial="")
+        .values("serial")
+        .annotate(classes=Count("ci_class", distinct=True))
+        .filter(classes__gt=1)
+        .order_by("serial")[:limit]
+    )
     for row in serials:
         ids = list(cis.filter(serial=row["serial"]).order_by("pk").values_list("pk", flat=True))
         groups.append(DuplicateGroup("same_serial", row["serial"], ids))

@@ -114,8 +114,12 @@ def _tables() -> dict[str, str]:
     q = connection.ops.quote_name
     from itsmo.organization.models import Site
 
-    return {"ci": q(CI._meta.db_table), "rel": q(Relationship._meta.db_table),
-            "link": q(ServiceCI._meta.db_table), "site": q(Site._meta.db_table)}
+    return {
+        "ci": q(CI._meta.db_table),
+        "rel": q(Relationship._meta.db_table),
+        "link": q(ServiceCI._meta.db_table),
+        "site": q(Site._meta.db_table),
+    }
 
 
 def _clamp_depth(depth: int | None) -> int:
@@ -125,8 +129,10 @@ def _clamp_depth(depth: int | None) -> int:
 
 
 #: Columns of a walk's seed row after (id, depth): no parent yet, then the CI's own fields.
-_SEED_COLUMNS = ("CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)), c.number, c.name, "
-                 "c.ci_class_id, c.country_id, c.status")
+_SEED_COLUMNS = (
+    "CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)), c.number, c.name, "
+    "c.ci_class_id, c.country_id, c.status"
+)
 
 
 def _walk_sql(*, upstream: bool, seed_sql: str, exclude_service: bool) -> str:
@@ -190,8 +196,9 @@ def _walk_params(depth: int, limit: int, exclude_service: int | None) -> list:
     return params
 
 
-def _build(rows: list[tuple], limit: int, user) -> tuple[
-        int, dict[int, AffectedCI], list[tuple], bool]:
+def _build(
+    rows: list[tuple], limit: int, user
+) -> tuple[int, dict[int, AffectedCI], list[tuple], bool]:
     total = 0
     cis: dict[int, AffectedCI] = {}
     service_rows: list[tuple] = []
@@ -212,9 +219,16 @@ def _build(rows: list[tuple], limit: int, user) -> tuple[
             if node is None:
                 visible = scope is None or scope.allows(country_id)
                 node = cis[ci_id] = AffectedCI(
-                    id=ci_id, number=number, name=name if visible else HIDDEN_NAME,
-                    ci_class=classes.get(class_id, ""), country=countries.get(country_id),
-                    status=status, depth=depth, parents=[], is_visible=visible)
+                    id=ci_id,
+                    number=number,
+                    name=name if visible else HIDDEN_NAME,
+                    ci_class=classes.get(class_id, ""),
+                    country=countries.get(country_id),
+                    status=status,
+                    depth=depth,
+                    parents=[],
+                    is_visible=visible,
+                )
             if via_id is not None:
                 node.parents.append((via_id, via_type))
     truncated = ci_rows >= limit and total > len(cis)
@@ -263,10 +277,19 @@ def _services(service_rows: list[tuple], cis: dict[int, AffectedCI]) -> list[Aff
                 affected.add(country_codes[country_id])
         via = list(dict.fromkeys(row[3] for row in rows))
         best_via = cis.get(via[0])
-        result.append(AffectedService(
-            id=service.pk, code=service.code, name=service.name, kind=service.kind,
-            criticality=service.criticality, depth=rows[0][2], via=via,
-            countries=sorted(affected), path=list(best_via.path) if best_via else []))
+        result.append(
+            AffectedService(
+                id=service.pk,
+                code=service.code,
+                name=service.name,
+                kind=service.kind,
+                criticality=service.criticality,
+                depth=rows[0][2],
+                via=via,
+                countries=sorted(affected),
+                path=list(best_via.path) if best_via else [],
+            )
+        )
     result.sort(key=lambda s: (s.depth, s.criticality, s.name))
     return result
 
@@ -276,23 +299,37 @@ def _processes(services: list[AffectedService]) -> list[AffectedProcess]:
 
     by_id = {s.id: s for s in services}
     processes: dict[int, AffectedProcess] = {}
-    links = (ServiceProcess.objects.filter(service_id__in=by_id)
-             .select_related("business_process").order_by("business_process__name"))
+    links = (
+        ServiceProcess.objects.filter(service_id__in=by_id)
+        .select_related("business_process")
+        .order_by("business_process__name")
+    )
     for link in links:
         process = link.business_process
         entry = processes.get(process.pk)
         if entry is None:
             entry = processes[process.pk] = AffectedProcess(
-                id=process.pk, code=process.code, name=process.name,
-                criticality=process.criticality, weight=0, services=[], countries=[])
+                id=process.pk,
+                code=process.code,
+                name=process.name,
+                criticality=process.criticality,
+                weight=0,
+                services=[],
+                countries=[],
+            )
         entry.services.append((link.service_id, link.weight))
         entry.weight = max(entry.weight, link.weight)
         entry.countries = sorted(set(entry.countries) | set(by_id[link.service_id].countries))
     return sorted(processes.values(), key=lambda p: (p.criticality, -p.weight, p.name))
 
 
-def impact(ci_ids: Iterable[int], *, depth: int | None = DEFAULT_DEPTH,
-           limit: int = DEFAULT_LIMIT, user=None) -> ImpactResult:
+def impact(
+    ci_ids: Iterable[int],
+    *,
+    depth: int | None = DEFAULT_DEPTH,
+    limit: int = DEFAULT_LIMIT,
+    user=None,
+) -> ImpactResult:
     """Everything upstream of the CIs ``ci_ids`` (the roots, depth 0).
 
     ``user`` (optional) redacts the names of affected CIs outside the user's scope: the
@@ -303,8 +340,10 @@ def impact(ci_ids: Iterable[int], *, depth: int | None = DEFAULT_DEPTH,
     if not roots:
         return ImpactResult([], depth, [], [], [], [], 0, False)
     t = _tables()
-    seed = (f"SELECT c.id, 0, {_SEED_COLUMNS} "
-            f"FROM {t['ci']} c WHERE c.id IN ({', '.join(['%s'] * len(roots))})")
+    seed = (
+        f"SELECT c.id, 0, {_SEED_COLUMNS} "
+        f"FROM {t['ci']} c WHERE c.id IN ({', '.join(['%s'] * len(roots))})"
+    )
     sql = _walk_sql(upstream=True, seed_sql=seed, exclude_service=False)
     rows = _run(sql, [*roots, *_walk_params(depth, limit, None)])
     total, cis, service_rows, truncated = _build(rows, limit, user)
@@ -314,23 +353,38 @@ def impact(ci_ids: Iterable[int], *, depth: int | None = DEFAULT_DEPTH,
     for service in services:
         countries |= set(service.countries)
     ordered = sorted(cis.values(), key=lambda n: (n.depth, n.number))
-    return ImpactResult(roots=[r for r in roots if r in cis], depth=depth, cis=ordered,
-                        services=services, business_processes=processes,
-                        countries=sorted(countries), total=total, truncated=truncated)
+    return ImpactResult(
+        roots=[r for r in roots if r in cis],
+        depth=depth,
+        cis=ordered,
+        services=services,
+        business_processes=processes,
+        countries=sorted(countries),
+        total=total,
+        truncated=truncated,
+    )
 
 
-def service_dependencies(service, *, depth: int | None = DEFAULT_DEPTH,
-                         limit: int = DEFAULT_LIMIT, user=None) -> DependencyResult:
+def service_dependencies(
+    service, *, depth: int | None = DEFAULT_DEPTH, limit: int = DEFAULT_LIMIT, user=None
+) -> DependencyResult:
     """The CIs delivering ``service`` and everything they depend on, downstream."""
     service_id = getattr(service, "pk", service)
     depth = _clamp_depth(depth)
     t = _tables()
-    seed = (f"SELECT c.id, 0, {_SEED_COLUMNS} "
-            f"FROM {t['link']} sc JOIN {t['ci']} c ON c.id = sc.ci_id WHERE sc.service_id = %s")
+    seed = (
+        f"SELECT c.id, 0, {_SEED_COLUMNS} "
+        f"FROM {t['link']} sc JOIN {t['ci']} c ON c.id = sc.ci_id WHERE sc.service_id = %s"
+    )
     sql = _walk_sql(upstream=False, seed_sql=seed, exclude_service=True)
     rows = _run(sql, [service_id, *_walk_params(depth, limit, service_id)])
     total, cis, service_rows, truncated = _build(rows, limit, user)
     ordered = sorted(cis.values(), key=lambda n: (n.depth, n.number))
-    return DependencyResult(service_id=service_id, depth=depth, cis=ordered,
-                            services=_services(service_rows, cis), total=total,
-                            truncated=truncated)
+    return DependencyResult(
+        service_id=service_id,
+        depth=depth,
+        cis=ordered,
+        services=_services(service_rows, cis),
+        total=total,
+        truncated=truncated,
+    )

@@ -35,8 +35,14 @@ class CIClass(TimeStampedModel):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children", verbose_name=_("parent class"))
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent class"),
+    )
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -72,14 +78,20 @@ class CIAttribute(models.Model):
     """One declared, typed attribute of a CI class."""
 
     ci_class = models.ForeignKey(CIClass, on_delete=models.CASCADE, related_name="attributes")
-    name = models.SlugField(_("name"), max_length=60,
-                            help_text=_("Key in the CI's attributes (lower_snake_case)."))
+    name = models.SlugField(
+        _("name"), max_length=60, help_text=_("Key in the CI's attributes (lower_snake_case).")
+    )
     label = models.CharField(_("label"), max_length=100)
-    type = models.CharField(_("type"), max_length=10, choices=AttributeType.choices,
-                            default=AttributeType.STRING)
+    type = models.CharField(
+        _("type"), max_length=10, choices=AttributeType.choices, default=AttributeType.STRING
+    )
     is_required = models.BooleanField(_("required"), default=False)
-    choices = models.JSONField(_("choices"), default=list, blank=True,
-                               help_text=_("Allowed values for a choice attribute."))
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_("Allowed values for a choice attribute."),
+    )
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -109,15 +121,19 @@ class Environment(models.TextChoices):
 
 
 #: CI status transitions; a retired CI may be brought back (discovery saw it again).
-CI_LIFECYCLE = StateMachine("status", [
-    Transition(CIStatus.PLANNED, CIStatus.IN_OPERATION),
-    Transition(CIStatus.IN_OPERATION, CIStatus.UNDER_MAINTENANCE),
-    Transition(CIStatus.UNDER_MAINTENANCE, CIStatus.IN_OPERATION),
-    Transition((CIStatus.PLANNED, CIStatus.IN_OPERATION, CIStatus.UNDER_MAINTENANCE),
-               CIStatus.RETIRED),
-    Transition(CIStatus.RETIRED, CIStatus.PLANNED),
-    Transition(CIStatus.RETIRED, CIStatus.IN_OPERATION),
-])
+CI_LIFECYCLE = StateMachine(
+    "status",
+    [
+        Transition(CIStatus.PLANNED, CIStatus.IN_OPERATION),
+        Transition(CIStatus.IN_OPERATION, CIStatus.UNDER_MAINTENANCE),
+        Transition(CIStatus.UNDER_MAINTENANCE, CIStatus.IN_OPERATION),
+        Transition(
+            (CIStatus.PLANNED, CIStatus.IN_OPERATION, CIStatus.UNDER_MAINTENANCE), CIStatus.RETIRED
+        ),
+        Transition(CIStatus.RETIRED, CIStatus.PLANNED),
+        Transition(CIStatus.RETIRED, CIStatus.IN_OPERATION),
+    ],
+)
 
 
 class CIQuerySet(ScopedQuerySet):
@@ -130,22 +146,41 @@ class CI(TimeStampedModel):
 
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
-    ci_class = models.ForeignKey(CIClass, on_delete=models.PROTECT, related_name="cis",
-                                 verbose_name=_("class"))
+    ci_class = models.ForeignKey(
+        CIClass, on_delete=models.PROTECT, related_name="cis", verbose_name=_("class")
+    )
     serial = models.CharField(_("serial number"), max_length=100, blank=True)
     asset_tag = models.CharField(_("asset tag"), max_length=100, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=CIStatus.choices,
-                              default=CIStatus.IN_OPERATION)
-    environment = models.CharField(_("environment"), max_length=20, choices=Environment.choices,
-                                   default=Environment.PRODUCTION)
-    country = models.ForeignKey("organization.Country", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="cis",
-                                verbose_name=_("country"))
-    site = models.ForeignKey("organization.Site", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="cis", verbose_name=_("site"))
-    owner_group = models.ForeignKey("accounts.SupportGroup", null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="owned_cis",
-                                    verbose_name=_("owner group"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CIStatus.choices, default=CIStatus.IN_OPERATION
+    )
+    environment = models.CharField(
+        _("environment"), max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    country = models.ForeignKey(
+        "organization.Country",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cis",
+        verbose_name=_("country"),
+    )
+    site = models.ForeignKey(
+        "organization.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cis",
+        verbose_name=_("site"),
+    )
+    owner_group = models.ForeignKey(
+        "accounts.SupportGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cis",
+        verbose_name=_("owner group"),
+    )
     description = models.TextField(_("description"), blank=True)
     discovery_source = models.CharField(_("discovery source"), max_length=100, blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
@@ -167,9 +202,11 @@ class CI(TimeStampedModel):
         ]
         constraints = [
             # Identity rule, part 1: within a class, a non-empty serial number is unique.
-            models.UniqueConstraint(fields=["ci_class", "serial"],
-                                    condition=~models.Q(serial=""),
-                                    name="cmdb_ci_unique_class_serial"),
+            models.UniqueConstraint(
+                fields=["ci_class", "serial"],
+                condition=~models.Q(serial=""),
+                name="cmdb_ci_unique_class_serial",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,15 +218,22 @@ class CI(TimeStampedModel):
 
     def api_snapshot(self) -> dict:
         return {
-            "id": self.pk, "number": self.number, "name": self.name,
-            "ci_class": self.ci_class.code, "serial": self.serial, "asset_tag": self.asset_tag,
-            "status": self.status, "environment": self.environment,
+            "id": self.pk,
+            "number": self.number,
+            "name": self.name,
+            "ci_class": self.ci_class.code,
+            "serial": self.serial,
+            "asset_tag": self.asset_tag,
+            "status": self.status,
+            "environment": self.environment,
             "country": self.country.code if self.country_id else None,
             "site": self.site.code if self.site_id else None,
             "owner_group": self.owner_group.code if self.owner_group_id else None,
-            "description": self.description, "discovery_source": self.discovery_source,
+            "description": self.description,
+            "discovery_source": self.discovery_source,
             "last_seen_at": self.last_seen_at.isoformat() if self.last_seen_at else None,
-            "attributes": self.attributes, "version": self.version,
+            "attributes": self.attributes,
+            "version": self.version,
         }
 
 
@@ -216,10 +260,20 @@ class Relationship(models.Model):
     # No single-column FK indexes: the unique constraint (source, target, type) serves
     # lookups by source, the (target, type, source) index serves lookups by target. Two
     # indexes instead of four on the largest table of the CMDB.
-    source = models.ForeignKey(CI, on_delete=models.CASCADE, related_name="outgoing",
-                               db_index=False, verbose_name=_("source"))
-    target = models.ForeignKey(CI, on_delete=models.CASCADE, related_name="incoming",
-                               db_index=False, verbose_name=_("target"))
+    source = models.ForeignKey(
+        CI,
+        on_delete=models.CASCADE,
+        related_name="outgoing",
+        db_index=False,
+        verbose_name=_("source"),
+    )
+    target = models.ForeignKey(
+        CI,
+        on_delete=models.CASCADE,
+        related_name="incoming",
+        db_index=False,
+        verbose_name=_("target"),
+    )
     type = models.CharField(_("type"), max_length=20, choices=RelationshipType.choices)
     discovery_source = models.CharField(_("discovery source"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -232,10 +286,13 @@ class Relationship(models.Model):
             models.Index(fields=["target", "type", "source"], name="cmdb_rel_target_type"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["source", "target", "type"],
-                                    name="cmdb_relationship_unique"),
-            models.CheckConstraint(condition=~models.Q(source=models.F("target")),
-                                   name="cmdb_relationship_no_self_link"),
+            models.UniqueConstraint(
+                fields=["source", "target", "type"], name="cmdb_relationship_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")),
+                name="cmdb_relationship_no_self_link",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,10 +306,15 @@ class Relationship(models.Model):
 class ServiceCI(models.Model):
     """A CI delivers a service."""
 
-    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE,
-                                related_name="ci_links", verbose_name=_("service"))
-    ci = models.ForeignKey(CI, on_delete=models.CASCADE, related_name="service_links",
-                           verbose_name=_("CI"))
+    service = models.ForeignKey(
+        "catalog.Service",
+        on_delete=models.CASCADE,
+        related_name="ci_links",
+        verbose_name=_("service"),
+    )
+    ci = models.ForeignKey(
+        CI, on_delete=models.CASCADE, related_name="service_links", verbose_name=_("CI")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

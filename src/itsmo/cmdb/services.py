@@ -38,20 +38,36 @@ from .models import (
 #: Fields a caller may set on create and change on update (status goes through
 #: :func:`transition_ci`, or through ``update_ci`` which applies the same table).
 EDITABLE_FIELDS = (
-    "name", "ci_class", "serial", "asset_tag", "status", "environment", "country", "site",
-    "owner_group", "description", "discovery_source", "last_seen_at", "attributes",
+    "name",
+    "ci_class",
+    "serial",
+    "asset_tag",
+    "status",
+    "environment",
+    "country",
+    "site",
+    "owner_group",
+    "description",
+    "discovery_source",
+    "last_seen_at",
+    "attributes",
 )
 MAX_NAME = 200
 
 
 # --- reads used by the write path and by the importer ---------------------------------------
 
+
 def attribute_schema(ci_class: CIClass) -> dict[str, attribute_rules.AttributeSpec]:
     """The effective declared attributes of ``ci_class`` (inherited ones included)."""
     return {
         name: attribute_rules.AttributeSpec(
-            name=name, type=attribute.type, label=attribute.label,
-            is_required=attribute.is_required, choices=tuple(attribute.choices or ()))
+            name=name,
+            type=attribute.type,
+            label=attribute.label,
+            is_required=attribute.is_required,
+            choices=tuple(attribute.choices or ()),
+        )
         for name, attribute in ci_class.schema().items()
     }
 
@@ -61,8 +77,9 @@ def validate_attributes(ci_class: CIClass, values: Mapping[str, Any] | None) -> 
     return attribute_rules.clean(attribute_schema(ci_class), values, class_name=ci_class.name)
 
 
-def find_by_identity(ci_class: CIClass | int, *, serial: str = "", name: str = "",
-                     site: Site | int | None = None) -> CI | None:
+def find_by_identity(
+    ci_class: CIClass | int, *, serial: str = "", name: str = "", site: Site | int | None = None
+) -> CI | None:
     """The CI with this identity, or ``None``.
 
     Identity rule: class + serial number when the serial is not blank; otherwise
@@ -78,20 +95,28 @@ def find_by_identity(ci_class: CIClass | int, *, serial: str = "", name: str = "
     if not name:
         return None
     site_id = site.pk if isinstance(site, Site) else site
-    return (CI.objects.filter(ci_class_id=class_id, serial="", name=name, site_id=site_id)
-            .order_by("pk").first())
+    return (
+        CI.objects.filter(ci_class_id=class_id, serial="", name=name, site_id=site_id)
+        .order_by("pk")
+        .first()
+    )
 
 
 def get_ci(pk: int, user) -> CI:
     """A CI the user may see, or ``NotFound`` (also for CIs of other regions)."""
-    ci = (CI.objects.visible_to(user)
-          .select_related("ci_class", "country", "site", "owner_group").filter(pk=pk).first())
+    ci = (
+        CI.objects.visible_to(user)
+        .select_related("ci_class", "country", "site", "owner_group")
+        .filter(pk=pk)
+        .first()
+    )
     if ci is None:
         raise NotFound(f"no configuration item {pk}")
     return ci
 
 
 # --- guards -----------------------------------------------------------------------------------
+
 
 def _require_staff(actor) -> None:
     if actor is not None and not actor.is_staff_member:
@@ -107,8 +132,10 @@ def _require_country_allowed(country_id: int | None, actor) -> None:
     if actor is None or scope_of(actor).allows(country_id):
         return
     if country_id is None:
-        raise PermissionDenied("only users who see every region may manage global CIs "
-                               "(without a country)", field="country")
+        raise PermissionDenied(
+            "only users who see every region may manage global CIs (without a country)",
+            field="country",
+        )
     raise PermissionDenied("you may not manage CIs of this country", field="country")
 
 
@@ -119,8 +146,15 @@ def _clean_values(ci: CI, values: Mapping[str, Any]) -> None:
         name = sorted(unknown)[0]
         raise ValidationFailed(f"{name!r} cannot be set", field=name)
     for key, value in values.items():
-        if key in {"ci_class", "country", "site", "owner_group", "last_seen_at",
-                   "attributes", "status"}:
+        if key in {
+            "ci_class",
+            "country",
+            "site",
+            "owner_group",
+            "last_seen_at",
+            "attributes",
+            "status",
+        }:
             continue
         if not isinstance(value, str):
             raise ValidationFailed(f"{key} must be text", field=key)
@@ -157,16 +191,16 @@ def _clean_values(ci: CI, values: Mapping[str, Any]) -> None:
         if "country" not in values and "site" in values:
             ci.country = ci.site.country
         elif ci.country_id != ci.site.country_id:
-            raise ValidationFailed(f"site {ci.site} is not in {ci.country or 'no country'}",
-                                   field="site")
+            raise ValidationFailed(
+                f"site {ci.site} is not in {ci.country or 'no country'}", field="site"
+            )
     if "last_seen_at" in values:
         seen = values["last_seen_at"]
         if seen is not None and not isinstance(seen, datetime):
             raise ValidationFailed("expected a date and time", field="last_seen_at")
         ci.last_seen_at = seen
     if "attributes" in values or "ci_class" in values:
-        ci.attributes = validate_attributes(
-            ci.ci_class, values.get("attributes", ci.attributes))
+        ci.attributes = validate_attributes(ci.ci_class, values.get("attributes", ci.attributes))
 
 
 def _check_identity(ci: CI) -> None:
@@ -175,14 +209,18 @@ def _check_identity(ci: CI) -> None:
         field = "serial" if ci.serial else "name"
         raise ValidationFailed(
             f"{other.number} already has this identity "
-            f"({'class + serial' if ci.serial else 'class + name + site'})", field=field)
+            f"({'class + serial' if ci.serial else 'class + name + site'})",
+            field=field,
+        )
 
 
 # --- CIs --------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_ci(*, actor, name: str, ci_class: CIClass, status: str = CIStatus.IN_OPERATION,
-              **values: Any) -> CI:
+def create_ci(
+    *, actor, name: str, ci_class: CIClass, status: str = CIStatus.IN_OPERATION, **values: Any
+) -> CI:
     """Create a CI; ``values`` are any of :data:`EDITABLE_FIELDS`."""
     _require_staff(actor)
     if status not in CIStatus.values:
@@ -230,9 +268,11 @@ def update_ci(ci: CI, *, actor, version: int | None, **values: Any) -> CI:
     save_versioned(ci, version, list(EDITABLE_FIELDS))
     after = _snapshot(ci)
     # "last seen" moves on every discovery run: it is a reading, not a change to journal.
-    changes = {key: (before.get(key), after.get(key))
-               for key in before.keys() | after.keys()
-               if key not in {"status", "last_seen_at"} and before.get(key) != after.get(key)}
+    changes = {
+        key: (before.get(key), after.get(key))
+        for key in before.keys() | after.keys()
+        if key not in {"status", "last_seen_at"} and before.get(key) != after.get(key)
+    }
     journal.record_changes(ci, actor, dict(sorted(changes.items())))
     if ci.status != old_status:
         journal.record_state_change(ci, actor, "status", old_status, ci.status)
@@ -255,6 +295,7 @@ def retire_ci(ci: CI, *, actor, version: int | None = None, note: str = "") -> C
 
 # --- relationships ----------------------------------------------------------------------------
 
+
 def _contains_path(container_id: int, part_id: int) -> bool:
     """Whether ``container_id`` already (transitively) contains ``part_id``."""
     table = connection.ops.quote_name(Relationship._meta.db_table)
@@ -273,19 +314,24 @@ def _contains_path(container_id: int, part_id: int) -> bool:
 
 
 def _describe(relationship_type: str, other: CI, *, inverse: bool = False) -> str:
-    label = INVERSE_LABELS[relationship_type] if inverse else \
-        RelationshipType(relationship_type).label
+    label = (
+        INVERSE_LABELS[relationship_type] if inverse else RelationshipType(relationship_type).label
+    )
     return f"{label} {other.number} {other.name}"
 
 
 @transaction.atomic
-def add_relationship(*, actor, source: CI, target: CI, type: str,
-                     discovery_source: str = "") -> Relationship:
+def add_relationship(
+    *, actor, source: CI, target: CI, type: str, discovery_source: str = ""
+) -> Relationship:
     """Relate ``source`` to ``target`` ("source depends on / runs on / … target")."""
     _require_staff(actor)
     if type not in RelationshipType.values:
-        raise ValidationFailed(f"unknown relationship type {type!r}; expected one of "
-                               f"{', '.join(RelationshipType.values)}", field="type")
+        raise ValidationFailed(
+            f"unknown relationship type {type!r}; expected one of "
+            f"{', '.join(RelationshipType.values)}",
+            field="type",
+        )
     if source is None:
         raise ValidationFailed("source CI not found", field="source")
     if target is None:
@@ -295,16 +341,22 @@ def add_relationship(*, actor, source: CI, target: CI, type: str,
     if source.pk == target.pk:
         raise ValidationFailed("a CI cannot be related to itself", field="target")
     if Relationship.objects.filter(source=source, target=target, type=type).exists():
-        raise ValidationFailed(f"{source.number} already {RelationshipType(type).label} "
-                               f"{target.number}", field="target")
+        raise ValidationFailed(
+            f"{source.number} already {RelationshipType(type).label} {target.number}",
+            field="target",
+        )
     if type == RelationshipType.CONTAINS and _contains_path(target.pk, source.pk):
-        raise ValidationFailed(f"{target.number} already contains {source.number}: "
-                               "containment cannot form a cycle", field="target")
-    relationship = Relationship.objects.create(source=source, target=target, type=type,
-                                               discovery_source=discovery_source[:100])
+        raise ValidationFailed(
+            f"{target.number} already contains {source.number}: containment cannot form a cycle",
+            field="target",
+        )
+    relationship = Relationship.objects.create(
+        source=source, target=target, type=type, discovery_source=discovery_source[:100]
+    )
     journal.record_changes(source, actor, {"relationships": ("", _describe(type, target))})
-    journal.record_changes(target, actor,
-                           {"relationships": ("", _describe(type, source, inverse=True))})
+    journal.record_changes(
+        target, actor, {"relationships": ("", _describe(type, source, inverse=True))}
+    )
     return relationship
 
 
@@ -314,15 +366,17 @@ def remove_relationship(relationship: Relationship, *, actor) -> None:
     source, target = relationship.source, relationship.target
     _require_visible(source, actor)
     _require_visible(target, actor)
-    journal.record_changes(source, actor,
-                           {"relationships": (_describe(relationship.type, target), "")})
     journal.record_changes(
-        target, actor,
-        {"relationships": (_describe(relationship.type, source, inverse=True), "")})
+        source, actor, {"relationships": (_describe(relationship.type, target), "")}
+    )
+    journal.record_changes(
+        target, actor, {"relationships": (_describe(relationship.type, source, inverse=True), "")}
+    )
     relationship.delete()
 
 
 # --- service links ----------------------------------------------------------------------------
+
 
 @transaction.atomic
 def link_service(service, ci: CI, *, actor) -> ServiceCI:
