@@ -17,9 +17,10 @@ The story the demo is built to tell (see tests/cmdb/test_demo.py)::
 one (validated, identity-checked, journaled). The estate around them (hosts, VMs,
 network, fleets: tens of thousands of rows) would take minutes that way on SQLite (about
 10 ms per CI and 5 ms per relationship), so :class:`Estate` batches it: attributes are
-validated by the same rules (``services.attribute_schema`` and :func:`itsmo.cmdb.attributes.clean`),
-serials and names are unique by construction, each CI gets its number from
-``core.numbering`` and a "created" journal entry; relationships and service links are
+validated by the same rules (``services.attribute_schema`` and
+:func:`itsmo.cmdb.attributes.clean`), serials and names are unique by construction, each CI
+gets its number from ``core.numbering`` (one block for the batch) and a "created" journal
+entry; relationships and service links are
 bulk-inserted (not journaled one by one: they are part of the CI's creation).
 
 A real CMDB is never clean, so neither is this one: some CIs have not been seen by
@@ -46,7 +47,7 @@ from itsmo.cmdb import services
 from itsmo.cmdb.models import CI, CIClass, CIStatus, Environment, Relationship, ServiceCI
 from itsmo.core.demo import DemoContext, step
 from itsmo.core.models import JournalEntry, JournalKind
-from itsmo.core.numbering import next_reference
+from itsmo.core.numbering import next_references
 from itsmo.organization.models import SiteKind
 
 TARGET = {"small": 2_000, "medium": 20_000, "large": 100_000}
@@ -196,8 +197,8 @@ class Estate:
 
     def flush(self, batch: int = 2000) -> None:
         """Write the buffered CIs (with numbers and journal entries), then the edges."""
-        for ci in self.cis:
-            ci.number = next_reference("CI")
+        for ci, number in zip(self.cis, next_references("CI", len(self.cis)), strict=True):
+            ci.number = number
         for start in range(0, len(self.cis), batch):
             CI.objects.bulk_create(self.cis[start : start + batch])
         content_type = ContentType.objects.get_for_model(CI, for_concrete_model=False)
