@@ -24,10 +24,12 @@ class Progress:
         self.enabled = enabled
         self.started = time.monotonic()
         self.shown = 0.0
+        # Redrawn in place on a terminal; elsewhere (logs, pipes) only the final line.
+        self.live = hasattr(stream, "isatty") and stream.isatty()
 
     def __call__(self, report: importer.ImportReport, *, final: bool = False) -> None:
         now = time.monotonic()
-        if not self.enabled or (not final and now - self.shown < 0.2):
+        if not self.enabled or (not final and (not self.live or now - self.shown < 0.2)):
             return
         self.shown = now
         elapsed = max(now - self.started, 1e-6)
@@ -36,8 +38,9 @@ class Progress:
             share = 1.0
         filled = int(share * self.WIDTH)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
+        start = "\r" if self.live else ""
         self.stream.write(
-            f"\r[{bar}] {share:4.0%} {report.rows:>10,} rows "
+            f"{start}[{bar}] {share:4.0%} {report.rows:>10,} rows "
             f"{report.rows / elapsed:>9,.0f} rows/s  {report.rejected:,} rejected"
         )
         if final:
