@@ -42,7 +42,7 @@ PROPAGATING_TYPES: tuple[str, ...] = tuple(RelationshipType.values)
 HIDDEN_NAME = "(not visible to you)"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PathStep:
     id: int
     number: str
@@ -232,26 +232,23 @@ def _build(
             if via_id is not None:
                 node.parents.append((via_id, via_type))
     truncated = ci_rows >= limit and total > len(cis)
-    for node in cis.values():
-        node.path = _path(node, cis)
+    _assign_paths(cis)
     return total, cis, service_rows, truncated
 
 
-def _path(node: AffectedCI, cis: dict[int, AffectedCI]) -> list[PathStep]:
-    """From the root to ``node`` through each step's first parent at minimum depth.
+def _assign_paths(cis: dict[int, AffectedCI]) -> None:
+    """Give every CI its path from a root through each step's first parent at minimum depth.
 
-    A step's ``relation`` is the type of the edge between it and the previous step.
+    A step's ``relation`` is the type of the edge between it and the previous step. CIs
+    are visited by depth, so a parent's path is known before its children's; a parent
+    missing from a truncated result starts the path where the result does.
     """
-    steps: list[PathStep] = []
-    current: AffectedCI | None = node
-    seen: set[int] = set()
-    while current is not None and current.id not in seen:
-        seen.add(current.id)
-        parent_id, relation = current.parents[0] if current.parents else (None, None)
-        steps.append(PathStep(current.id, current.number, current.name, relation))
-        current = cis.get(parent_id) if parent_id is not None else None
-    steps.reverse()
-    return steps
+    paths: dict[int, list[PathStep]] = {}
+    for node in sorted(cis.values(), key=lambda n: n.depth):
+        parent_id, relation = node.parents[0] if node.parents else (None, None)
+        step = PathStep(node.id, node.number, node.name, relation)
+        parent_path = paths.get(parent_id) if parent_id is not None else None
+        node.path = paths[node.id] = [*parent_path, step] if parent_path else [step]
 
 
 def _services(service_rows: list[tuple], cis: dict[int, AffectedCI]) -> list[AffectedService]:
