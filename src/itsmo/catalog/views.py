@@ -149,6 +149,7 @@ def service_detail(request, pk: int):
         "process_links": links,
         "offerings": offerings,
         "is_staff": request.user.is_staff_member,
+        "country_total": Country.objects.count(),
     }
     if request.user.is_staff_member:
         try:
