@@ -18,15 +18,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-NODE_WIDTH = 196
+NODE_WIDTH = 216
 NODE_HEIGHT = 40
 COLUMN_GAP = 72
 ROW_GAP = 14
 MARGIN = 16
 HEADER = 34
 LEGEND_ROW = 22
-MAX_LABEL = 27
-MAX_SUBLABEL = 32
+MAX_LABEL = 29
+#: Bold labels (the failed CI, services, processes) are wider per character.
+MAX_BOLD_LABEL = 26
+MAX_SUBLABEL = 35
 
 #: Fill, stroke and text colours per kind of node.
 NODE_STYLES = {
@@ -256,7 +258,8 @@ def render_svg(
         parts.append(
             f'<text x="{x + 10:.0f}" y="{label_y:.0f}" font-size="12.5" '
             f'font-weight="{weight}" fill="{text}"{style}>'
-            f"{escape(_shorten(node.label, MAX_LABEL))}</text>"
+            f"{escape(_shorten(node.label, MAX_BOLD_LABEL if weight == '700' else MAX_LABEL))}"
+            "</text>"
         )
         if node.sublabel:
             parts.append(
