@@ -138,3 +138,27 @@ def test_impact_graph_has_cis_by_depth_then_services_processes_countries():
     assert kinds[("process-20", "country-CO")] == "located"
     svg = graph.render_svg(drawing)
     assert 'href="/services/10/"' in svg and 'href="/cmdb/3/"' not in svg
+
+
+def test_a_mesh_of_country_lines_is_left_out():
+    wan = AffectedCI(1, "CI1", "Active Directory", "business_application", None, "x", 0, [])
+    services = [
+        AffectedService(10 + n, f"s{n}", f"Service {n}", "business", 1, 0, [1], ["CO"], [])
+        for n in range(3)
+    ]
+    codes = [f"C{n}" for n in range(10)]
+    processes = [
+        AffectedProcess(20 + n, f"p{n}", f"Process {n}", 1, 50, [(10, 50)], codes) for n in range(5)
+    ]
+    result = ImpactResult([1], 10, [wan], services, processes, codes, 1, False)
+    drawing = graph.impact_graph(
+        result,
+        ci_url=str,
+        service_url=str,
+        labels=graph.ImpactLabels(
+            relation_labels=[("depends_on", "depends on"), ("located", "in the country")]
+        ),
+    )
+    assert not [edge for edge in drawing.edges if edge.kind == "located"]
+    assert ("located", "in the country") not in drawing.legend
+    assert len([node for node in drawing.nodes if node.kind == "country"]) == 10

@@ -51,6 +51,10 @@ EDGE_STYLES = {
     "located": ("#8a7500", "4 3"),
 }
 DEFAULT_EDGE = ("#8893a2", "")
+#: Relationship types: always in the legend of an impact graph.
+PROPAGATING_KINDS = frozenset({"depends_on", "runs_on", "connects_to", "contains"})
+#: Above this many process → country lines, the impact graph leaves them out.
+MAX_COUNTRY_EDGES = 24
 
 
 @dataclass
@@ -413,7 +417,17 @@ def impact_graph(
         )
         for source in countries_of.get(code, []):
             graph.edges.append(Edge(source, f"country-{code}", "located"))
-    graph.legend = list(labels.relation_labels)
+    located = [edge for edge in graph.edges if edge.kind == "located"]
+    if len(located) > MAX_COUNTRY_EDGES:
+        # A hub failure hits every process everywhere: a mesh of lines says nothing more
+        # than the country column on its own does.
+        graph.edges = [edge for edge in graph.edges if edge.kind != "located"]
+    kinds = {edge.kind for edge in graph.edges}
+    graph.legend = [
+        (kind, label)
+        for kind, label in labels.relation_labels
+        if kind in kinds or kind in PROPAGATING_KINDS
+    ]
     return graph
 
 
