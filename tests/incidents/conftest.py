@@ -10,6 +10,7 @@ from itsmo.catalog.models import Criticality, Lifecycle, Service
 from itsmo.incidents import services
 from itsmo.incidents.models import Channel
 from itsmo.slm import services as slm
+from tests.api.conftest import api_as  # noqa: F401  (the API client fixture)
 from tests.conftest import make_user
 
 
@@ -23,7 +24,7 @@ def mail_and_tasks(settings, tmp_path):
 
 @pytest.fixture
 def manager_mexico(mexico):
-    return make_user("manager.mexico", [Role.GROUP_MANAGER], mexico)
+    return make_user("manager.mexico", [Role.GROUP_MANAGER], mexico, language="en")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ journal and SLA clocks. Thin: parse, look up what the user may see, call a servi
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from ninja import Field, Header, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -16,6 +15,7 @@ from itsmo.core import journal, registry
 from itsmo.core.api import JournalEntryOut
 from itsmo.core.errors import ValidationFailed
 from itsmo.organization.models import BusinessUnit, Country, Site
+from itsmo.search import services as search
 from itsmo.slm.models import SLAClock
 
 from . import services
@@ -262,7 +262,9 @@ class IncidentFilters(Schema):
     is_major: bool | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
-    q: str | None = Field(None, description="number or words of the short description")
+    q: str | None = Field(
+        None, description="full-text: number, descriptions, resolution, public comments"
+    )
     ordering: str = Field(
         "-opened_at",
         description="one of opened_at, priority, updated_at, number, state; `-` for descending",
@@ -416,11 +418,6 @@ def list_incidents(request, filters: Query[IncidentFilters]):
         incidents = incidents.filter(opened_at__gte=filters.opened_after)
     if filters.opened_before:
         incidents = incidents.filter(opened_at__lt=filters.opened_before)
-    if filters.q:
-        q = filters.q.strip()
-        incidents = incidents.filter(
-            Q(number__iexact=q) | Q(short_description__icontains=q) | Q(description__icontains=q)
-        )
     ordering = filters.ordering.strip()
     if ordering.lstrip("-") not in ORDERINGS:
         raise ValidationFailed(
@@ -428,6 +425,9 @@ def list_incidents(request, filters: Query[IncidentFilters]):
         )
     column = ordering.replace("state", "status")
     descending = column.startswith("-")
+    if filters.q:  # full-text: best matches first, then the requested order
+        found = search.search(Incident, filters.q, request.user, queryset=incidents)
+        return found.order_by("-search_rank", column, "-id" if descending else "id")
     return incidents.order_by(column, "-id" if descending else "id")
 
 

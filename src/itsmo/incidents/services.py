@@ -30,7 +30,9 @@ from itsmo.core.errors import (
 )
 from itsmo.core.versioning import save_versioned
 from itsmo.organization.models import BusinessUnit, Country, Site
+from itsmo.search import services as search
 from itsmo.slm import services as slm
+from itsmo.surveys import services as surveys
 
 from . import notify
 from .models import (
@@ -333,6 +335,7 @@ def open_incident(
             if watchers:
                 incident.watchers.add(*watchers)
             slm.attach_clocks(incident)
+            search.index(incident)
             if incident.assignee_id or incident.assignment_group_id:
                 notify.assigned(incident)
     except IntegrityError:
@@ -407,6 +410,8 @@ def update_incident(
         name in changed for name in ("service", "country", "business_unit")
     ):
         slm.on_priority_change(locked)
+    if "short_description" in changed or "description" in changed:
+        search.index(locked)
     _sync(incident, locked)
     return incident
 
@@ -507,8 +512,11 @@ def transition(
     if first_response:
         slm.on_response(locked, at=now)
     slm.on_state_change(locked, old, to, now=now, resolved_at=previous_resolved_at)
+    if to == Status.RESOLVED or old == Status.RESOLVED:
+        search.index(locked)  # the resolution notes are searchable
     if to == Status.RESOLVED:
         notify.resolved(locked)
+        surveys.on_resolved(locked)
         _resolve_children(locked, actor, now)
     _sync(incident, locked)
     return incident
@@ -654,6 +662,7 @@ def add_comment(incident: Incident, *, actor: User | None, body: str, internal: 
         locked.responded_at = now
         slm.on_response(locked, at=now)
     if not internal:
+        search.index(locked)
         notify.public_comment(locked, entry.pk, actor.pk if actor else None)
     _sync(incident, locked)
     return entry
@@ -669,6 +678,7 @@ def post_major_update(incident: Incident, *, actor: User | None, body: str):
         raise ValidationFailed(f"{locked.number} is not a major incident", field="is_major")
     text = _check_text(body, "body", required=True, max_length=20000)
     entry = journal.add_comment(locked, actor, text, internal=False)
+    search.index(locked)
     if locked.major_update_interval_minutes:
         next_at = timezone.now() + timedelta(minutes=locked.major_update_interval_minutes)
         Incident.objects.filter(pk=locked.pk).update(next_major_update_at=next_at)
