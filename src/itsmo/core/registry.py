@@ -5,6 +5,9 @@ Apps register the models that have a timeline (journal) under a URL-friendly nam
     registry.register("support-group", SupportGroup)              # uses visible_to(user)
     registry.register("user", User, visible=lambda user: ...)    # custom scope
 
+Register at import time of the app's ``api.py`` (``itsmo.api.urls`` imports every router, so
+the names exist whenever an endpoint can be reached) or in its ``AppConfig.ready()``.
+
 Generic endpoints (the journal API, later search and exports) look a record up through
 :func:`get_visible`, so a record the user may not see is reported as not found, never as
 forbidden.
