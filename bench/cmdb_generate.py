@@ -674,6 +674,7 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("the bench fixture needs PostgreSQL (ITSMO_DATABASE_URL)")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         f"== CMDB generator: {options.cis:,} CIs into {connection.settings_dict['NAME']}",
         flush=True,

@@ -21,6 +21,7 @@ kind.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -148,6 +149,7 @@ def main() -> None:
         cis, relationships = cmdb_generate.counts()
     else:
         print("reusing the loaded CMDB (bench/cmdb_generate.py regenerates it)")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         f"== impact analysis, depth <= {options.depth}, on {cis:,} CIs and "
         f"{relationships:,} relationships ({connection.settings_dict['NAME']})",

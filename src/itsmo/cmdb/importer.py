@@ -111,6 +111,8 @@ FIELD_LIMITS = {
     "type": 20,
 }
 ATTRIBUTE_LIMIT = 1000
+_STATUSES = frozenset(CIStatus.values)
+_ENVIRONMENTS = frozenset(Environment.values)
 _ATTRIBUTE_NAME = re.compile(r"^[a-z0-9_-]{1,60}$")
 
 
@@ -585,13 +587,13 @@ def _parse_ci(
         if column in text:
             values[column] = text[column]
     status = text.get("status") or None
-    if status is not None and status not in CIStatus.values:
+    if status is not None and status not in _STATUSES:
         raise _RowRejected(
             "status",
             f"unknown status {status[:20]!r}; expected one of {', '.join(CIStatus.values)}",
         )
     if text.get("environment"):
-        if text["environment"] not in Environment.values:
+        if text["environment"] not in _ENVIRONMENTS:
             raise _RowRejected(
                 "environment",
                 f"unknown environment {text['environment']!r}; "
