@@ -185,3 +185,13 @@ def test_signed_in_session_write_still_needs_csrf(api_as, agent_mexico):
 
     body = assert_problem(client.post("/tokens", {"name": "laptop"}), 403)
     assert "CSRF" in body["detail"]
+
+
+def test_nul_character_in_a_body_field_is_422_naming_it(api_as, admin_user):
+    response = api_as(admin_user).post("/business-units", {"code": "bu", "name": "a\x00b"})
+
+    assert_problem(response, 422, field="name")
+
+
+def test_nul_character_in_a_query_parameter_is_422_naming_it(api_as, agent_mexico):
+    assert_problem(api_as(agent_mexico).get("/users", {"q": "a\x00"}), 422, field="q")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 
 from django.http import Http404, HttpResponseNotAllowed
 from django.urls import re_path
@@ -15,6 +16,37 @@ from .auth import AUTH
 from .openapi import add_problem_responses
 
 
+def _nul_field(request) -> str | None:
+    """The first query or JSON field holding a NUL character (PostgreSQL cannot store it)."""
+    for name, values in request.GET.lists():
+        if any("\x00" in value for value in values):
+            return name
+    if request.content_type != "application/json" or b"\\u0000" not in request.body:
+        return None
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+
+    def walk(value, path):
+        if isinstance(value, str):
+            return path if "\x00" in value else None
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return None
+        for key, item in items:
+            found = walk(item, [*path, str(key)])
+            if found is not None:
+                return found
+        return None
+
+    found = walk(data, [])
+    return ".".join(found) if found is not None else None
+
+
 def _as_problems(view):
     """Ninja answers a wrong method with a bare 405 and its root URL with Django's HTML 404;
     turn both into problem+json (operations map their own errors in ``problems``)."""
@@ -23,6 +55,15 @@ def _as_problems(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
+        field = _nul_field(request)
+        if field is not None:
+            return problems.problem(
+                request,
+                422,
+                "Validation failed",
+                f"{field}: NUL characters are not allowed",
+                field=field,
+            )
         try:
             response = view(request, *args, **kwargs)
         except Http404 as error:
