@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "itsmo.cmdb",
     "itsmo.slm",
     "itsmo.incidents",
+    "itsmo.communications",
     "itsmo.api",
     "itsmo.web",
 ]
@@ -174,6 +175,20 @@ EMAIL_USE_SSL = env_bool("ITSMO_EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env_str("ITSMO_EMAIL_FROM", "itsmo@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = env_str("ITSMO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# E-mail intake (IMAP polling by the worker) and notifications; see docs/configuration.md.
+ITSMO_IMAP_HOST = env_str("ITSMO_IMAP_HOST")
+ITSMO_IMAP_PORT = env_int("ITSMO_IMAP_PORT", 0)
+ITSMO_IMAP_USER = env_str("ITSMO_IMAP_USER")
+ITSMO_IMAP_PASSWORD = env_str("ITSMO_IMAP_PASSWORD")
+ITSMO_IMAP_FOLDER = env_str("ITSMO_IMAP_FOLDER", "INBOX")
+ITSMO_IMAP_PROCESSED_FOLDER = env_str("ITSMO_IMAP_PROCESSED_FOLDER")
+ITSMO_IMAP_USE_SSL = env_bool("ITSMO_IMAP_USE_SSL", False)
+ITSMO_IMAP_STARTTLS = env_bool("ITSMO_IMAP_STARTTLS", False)
+ITSMO_MAIL_CREATE_USERS_FOR = env_list("ITSMO_MAIL_CREATE_USERS_FOR")
+ITSMO_MAIL_REPLY_TO = env_str("ITSMO_MAIL_REPLY_TO")
+ITSMO_NOTIFICATION_MAX_ATTEMPTS = env_int("ITSMO_NOTIFICATION_MAX_ATTEMPTS", 6)
+ITSMO_NOTIFICATION_RETRY_SECONDS = env_int("ITSMO_NOTIFICATION_RETRY_SECONDS", 60)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("itsmo.accounts.urls")),
     path("cmdb/", include("itsmo.cmdb.urls")),
     path("catalog/", include("itsmo.catalog.urls")),
+    path("communications/", include("itsmo.communications.urls")),
     path("", include("itsmo.web.urls")),
 ]

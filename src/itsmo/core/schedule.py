@@ -52,6 +52,14 @@ SCHEDULE: list[PeriodicJob] = [
         "itsmo.incidents.tasks.close_resolved_incidents",
         timedelta(hours=1),
     ),
+    PeriodicJob(
+        "communications.send_due",
+        "itsmo.communications.tasks.send_due_notifications",
+        timedelta(minutes=1),
+    ),
+    PeriodicJob(
+        "communications.poll", "itsmo.communications.tasks.poll_mailbox", timedelta(minutes=1)
+    ),
 ]
 
 

@@ -1,47 +1,98 @@
-"""Incident notifications: a small hook the services call; e-mails go out through the worker.
+"""Incident notifications: who hears of what. The services call these inside their
+transaction; :func:`itsmo.communications.services.notify` writes the outbox rows there
+(so a rolled-back change announces nothing) and the worker sends them with retries.
 
-Each function enqueues a django-tasks task (:mod:`itsmo.incidents.tasks`) that renders a
-translatable template in the recipient's language and sends it with Django's ``send_mail``
-(so through ``EMAIL_BACKEND``). Record notifications are enqueued on commit, so a rolled-back
-change announces nothing. SLA notices are enqueued *inside* the scan's transaction, together
-with the claim (see ``slm.services``). The full notification layer (preferences, digests,
-retries) will replace the bodies of these functions, not their callers.
+Each event has a deduplication key, so the same event never mails the same person twice
+(a retried job, a re-run scan): ``sla-warning:<clock>:<threshold>``, ``comment:<entry>`` …
 """
 
 from __future__ import annotations
 
-from django.db import transaction
-
-from . import tasks
-
-
-def _later(kind: str, incident_id: int, **extra) -> None:
-    transaction.on_commit(
-        lambda: tasks.send_incident_mail.enqueue(kind=kind, incident_id=incident_id, extra=extra)
-    )
+from itsmo.communications import services as communications
 
 
 def assigned(incident) -> None:
-    """The assignee (or, without one, the group's mailbox) learns of a new assignment."""
-    _later("assigned", incident.pk)
+    """The assignee (or, without one, the group's manager) learns of a new assignment."""
+    recipients = [incident.assignee] if incident.assignee_id else []
+    group = incident.assignment_group
+    if not recipients and group is not None and group.manager_id:
+        recipients = [group.manager]
+    communications.notify(
+        "assignment",
+        recipients,
+        {"incident": incident},
+        dedup_key=f"assignment:{incident.pk}:{incident.version}:{incident.assignee_id or 0}",
+        reference=incident.number,
+    )
 
 
 def resolved(incident) -> None:
     """The caller learns the incident is resolved and may reopen it."""
-    _later("resolved", incident.pk)
+    at = incident.resolved_at.isoformat() if incident.resolved_at else incident.version
+    communications.notify(
+        "resolution",
+        [incident.caller],
+        {"incident": incident},
+        dedup_key=f"resolution:{incident.pk}:{at}",
+        reference=incident.number,
+    )
+
+
+def _stakeholders(incident, author_id: int | None = None) -> list:
+    recipients = [incident.caller, *incident.watchers.all()]
+    return [r for r in recipients if r is not None and r.pk != author_id]
 
 
 def public_comment(incident, entry_id: int, author_id: int | None) -> None:
     """The caller and watchers (not the author) get a public comment."""
-    _later("comment", incident.pk, entry_id=entry_id, author_id=author_id)
+    from itsmo.core.models import JournalEntry
+
+    communications.notify(
+        "comment",
+        _stakeholders(incident, author_id),
+        {"incident": incident, "entry": JournalEntry(pk=entry_id)},
+        dedup_key=f"comment:{entry_id}",
+        reference=incident.number,
+    )
 
 
 def major_incident_update(incident, entry_id: int) -> None:
     """Stakeholders of a major incident (caller, watchers, coordinator) get the update."""
-    _later("major_update", incident.pk, entry_id=entry_id)
+    from itsmo.core.models import JournalEntry
+
+    recipients = _stakeholders(incident)
+    if incident.major_incident_coordinator_id:
+        recipients.append(incident.major_incident_coordinator)
+    communications.notify(
+        "major_update",
+        recipients,
+        {"incident": incident, "entry": JournalEntry(pk=entry_id)},
+        dedup_key=f"major-update:{entry_id}",
+        reference=incident.number,
+    )
 
 
 def sla_notices(kind: str, notices: list[tuple[int, int]]) -> None:
     """Warnings (``kind="warning"``, threshold %) or breaches of SLA clocks, to the assignee
-    and the group manager (hierarchical escalation). Enqueued in the caller's transaction."""
-    tasks.send_sla_notices.enqueue(kind=kind, notices=[list(n) for n in notices])
+    and the group manager (hierarchical escalation). Written in the scan's transaction,
+    together with its claim, and enqueued there too (see ``communications.services``)."""
+    from itsmo.slm.models import SLAClock
+
+    thresholds = dict(notices)
+    clocks = SLAClock.objects.filter(pk__in=thresholds).select_related(
+        "incident__assignee",
+        "incident__assignment_group__manager",
+        "support_group__manager",
+    )
+    for clock in clocks:
+        incident = clock.incident
+        group = clock.support_group or incident.assignment_group
+        threshold = thresholds[clock.pk]
+        communications.notify(
+            f"sla_{kind}",
+            [incident.assignee, group.manager if group is not None else None],
+            {"incident": incident, "clock": clock, "threshold": threshold},
+            dedup_key=f"sla-{kind}:{clock.pk}:{threshold}",
+            reference=incident.number,
+            in_transaction=True,
+        )
