@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "itsmo.cmdb",
     "itsmo.slm",
     "itsmo.incidents",
+    "itsmo.search",
     "itsmo.communications",
     "itsmo.api",
     "itsmo.web",
