@@ -79,8 +79,8 @@ INSTALLED_APPS = [
     "itsmo.cmdb",
     "itsmo.slm",
     "itsmo.incidents",
-    "itsmo.search",
     "itsmo.communications",
+    "itsmo.search",
     "itsmo.api",
     "itsmo.web",
 ]
