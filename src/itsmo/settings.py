@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "itsmo.slm",
     "itsmo.incidents",
     "itsmo.communications",
+    "itsmo.surveys",
+    "itsmo.portal",
     "itsmo.search",
     "itsmo.api",
     "itsmo.web",

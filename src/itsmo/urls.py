@@ -13,5 +13,8 @@ urlpatterns = [
     path("cmdb/", include("itsmo.cmdb.urls")),
     path("catalog/", include("itsmo.catalog.urls")),
     path("communications/", include("itsmo.communications.urls")),
+    path("incidents/", include("itsmo.incidents.urls")),
+    path("portal/", include("itsmo.portal.urls")),
+    path("surveys/", include("itsmo.surveys.urls")),
     path("", include("itsmo.web.urls")),
 ]

@@ -112,6 +112,7 @@ from itsmo.core.api import router as core_router  # noqa: E402
 from itsmo.incidents.api import router as incidents_router  # noqa: E402
 from itsmo.organization.api import router as organization_router  # noqa: E402
 from itsmo.slm.api import router as slm_router  # noqa: E402
+from itsmo.surveys.api import router as surveys_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", organization_router)
@@ -121,3 +122,4 @@ api.add_router("", cmdb_router)
 api.add_router("", cmdb_import_router)
 api.add_router("", incidents_router)
 api.add_router("", slm_router)
+api.add_router("", surveys_router)

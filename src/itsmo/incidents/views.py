@@ -66,6 +66,20 @@ def home(request):
     return redirect("incidents:queues")
 
 
+def _tabs(user) -> list[dict]:
+    counts = workspace.queue_counts(user)
+    return [
+        {
+            "queue": q,
+            "count": counts.get(q.key),
+            "url": reverse("incidents:list")
+            if q.key == "all"
+            else reverse("incidents:queue", args=[q.key]),
+        }
+        for q in workspace.QUEUES
+    ]
+
+
 @staff_required
 @require_GET
 def queue(request, key: str = "mine"):
@@ -90,8 +104,7 @@ def queue(request, key: str = "mine"):
     for name in ("after", "before"):
         query.pop(name, None)
     context = {
-        "queues": workspace.QUEUES,
-        "counts": workspace.queue_counts(request.user),
+        "tabs": _tabs(request.user),
         "current": current,
         "form": form,
         "is_filtered": form.is_filtered(),
@@ -137,11 +150,18 @@ def bulk_assign(request):
 # -- the record -------------------------------------------------------------------------------
 
 
-def _targets(incident: Incident) -> list[dict]:
-    return [
-        {"to": to, "label": LIFECYCLE.find(incident.status, to).label or Status(to).label}
-        for to in LIFECYCLE.targets_from(incident.status)
-    ]
+def _targets(incident: Incident, bound: TransitionForm | None) -> list[dict]:
+    """The next states from the lifecycle table, each with its form (the bound one if the
+    agent just tried it)."""
+    targets = []
+    for to in LIFECYCLE.targets_from(incident.status):
+        if bound is not None and bound.data.get("to") == to:
+            form = bound
+        else:
+            form = TransitionForm(initial={"to": to, "version": incident.version})
+        label = LIFECYCLE.find(incident.status, to).label or Status(to).label
+        targets.append({"to": to, "label": label, "form": form, "is_bound": form is bound})
+    return targets
 
 
 def _render_detail(request, incident: Incident, *, status: int = 200, **overrides):
@@ -151,18 +171,17 @@ def _render_detail(request, incident: Incident, *, status: int = 200, **override
         "clocks": workspace.sla_clocks(incident),
         "timeline": workspace.timeline(incident),
         "impact": workspace.ci_impact(incident, user),
-        "targets": _targets(incident),
         "fields_form": IncidentFieldsForm(user=user, incident=incident),
         "assign_form": AssignForm(user=user, incident=incident),
         "comment_form": CommentForm(),
         "major_form": MajorUpdateForm(),
         "transition_form": None,
-        "transition_to": "",
         "conflict": None,
         "attachments": incident.attachments.all(),
         "is_final": incident.status in (Status.CLOSED, Status.CANCELLED),
     }
     context.update(overrides)
+    context["targets"] = _targets(incident, context["transition_form"])
     return render(request, "incidents/incident_detail.html", context, status=status)
 
 
@@ -272,7 +291,6 @@ def transition(request, number: str):
         incident,
         status=422,
         transition_form=form,
-        transition_to=request.POST.get("to", ""),
     )
 
 

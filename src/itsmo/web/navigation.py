@@ -78,6 +78,7 @@ SECTIONS: tuple[Section, ...] = (
                 label=_("Home"),
                 url_name="web:home",
             ),
+            Entry(key="portal", label=_("Self-service portal"), url_name="portal:home"),
         ),
     ),
     Section(
@@ -87,7 +88,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="service-desk",
                 label=_("Service desk"),
-                url_name=None,
+                url_name="incidents:queues",
                 roles=frozenset({Role.AGENT, Role.GROUP_MANAGER}),
                 summary=_(
                     "The agent's workspace: the queues of your support groups, the records "
@@ -97,7 +98,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="incidents",
                 label=_("Incidents"),
-                url_name=None,
+                url_name="incidents:list",
                 roles=STAFF,
                 summary=_(
                     "Record, prioritise by impact and urgency, assign, escalate and resolve "
