@@ -102,9 +102,7 @@ def discard(row: InboundMessage, *, actor: User | None) -> InboundMessage:
         status=InboundStatus.DISCARDED,
         raw=b"",
         processed_at=timezone.now(),
-        reason=f"{row.reason}\n{_('Discarded by %(user)s.') % {'user': actor or 'system'}}"[
-            :5000
-        ].strip(),
+        reason=f"{row.reason}\nDiscarded by {actor or 'the system'}."[:5000].strip(),
     )
     if not updated:
         raise DomainError(_("only quarantined messages can be discarded"), field="status")
@@ -125,9 +123,7 @@ def _run(raw: bytes, row: InboundMessage) -> InboundMessage:
     parsed: ParsedMail | None = None
     try:
         if len(raw) > MAX_RAW_BYTES:
-            raise Quarantine(
-                _("the message is larger than %(limit)d bytes") % {"limit": MAX_RAW_BYTES}
-            )
+            raise Quarantine(f"the message is larger than {MAX_RAW_BYTES} bytes")
         parsed = parse(raw)
         _describe(row, parsed)
         with transaction.atomic():
