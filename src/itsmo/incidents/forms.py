@@ -111,7 +111,7 @@ class IncidentFieldsForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     short_description = forms.CharField(label=_("Short description"), max_length=200)
     description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     impact = forms.TypedChoiceField(label=_("Impact"), choices=Impact.choices, coerce=int)
     urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int)

@@ -141,9 +141,9 @@ SORTS = {
     "updated": (("updated_at", True), ("id", True)),
 }
 SORT_LABELS = {
-    "priority": _("Priority, then oldest"),
-    "newest": _("Newest first"),
-    "oldest": _("Oldest first"),
+    "priority": _("Priority"),
+    "newest": _("Newest"),
+    "oldest": _("Oldest"),
     "updated": _("Recently updated"),
 }
 _DATETIME_FIELDS = {"opened_at", "updated_at"}

@@ -2,7 +2,9 @@
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
 
+from itsmo.accounts.models import Tier
 from itsmo.incidents.models import Incident, Status
 
 register = template.Library()
@@ -14,6 +16,24 @@ def state_label(value) -> str:
         return str(Status(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def journal_value(value) -> str:
+    """Booleans as yes/no; anything else as it was recorded."""
+    if value == "True":
+        return str(_("yes"))
+    if value == "False":
+        return str(_("no"))
+    return value
+
+
+@register.filter
+def tier_label(value) -> str:
+    try:
+        return str(Tier(value).label)
+    except ValueError:
+        return value or "—"
 
 
 @register.filter
