@@ -304,6 +304,33 @@ def test_a_stale_version_shows_the_conflict_with_current_values(
     assert f'name="version" value="{incident_mexico.version}"' in text
 
 
+def test_saving_fields_journals_only_what_changed_and_rules_still_apply(
+    client, agent_mexico, open_mexico_incident, erp
+):
+    incident = open_mexico_incident(service=erp, impact=2, urgency=2)
+    _login(client, agent_mexico)
+    response = client.post(
+        reverse("incidents:update", args=[incident.number]),
+        {
+            "version": incident.version,
+            "short_description": incident.short_description,
+            "service": erp.pk,
+            "impact": 1,
+            "urgency": 1,
+        },
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.priority == 1
+    assert incident.is_major  # P1 on a critical service, by rule
+    fields = set(
+        JournalEntry.objects.for_record(incident)
+        .filter(kind=JournalKind.FIELD_CHANGE)
+        .values_list("field", flat=True)
+    )
+    assert fields == {"impact", "urgency", "priority", "is_major", "major_incident_coordinator"}
+
+
 def test_saving_fields_recomputes_priority(client, agent_mexico, incident_mexico):
     _login(client, agent_mexico)
     response = client.post(

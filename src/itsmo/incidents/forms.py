@@ -177,8 +177,20 @@ class IncidentFieldsForm(forms.Form):
             )
         return ci
 
-    def changes(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+    def changes(self, incident: Incident) -> dict:
+        """Only what the agent changed, so that rules (major by rule) and the journal see
+        real changes."""
+        current = self.initial_for(incident)
+        current["ci"] = incident.ci
+        changed = {}
+        for name in self.FIELDS:
+            value = self.cleaned_data[name]
+            before = current[name]
+            if isinstance(value, str) or isinstance(before, str):
+                value, before = (value or "").strip(), (before or "").strip()
+            if value != before:
+                changed[name] = self.cleaned_data[name]
+        return changed
 
 
 class TransitionForm(forms.Form):

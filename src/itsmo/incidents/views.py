@@ -233,7 +233,7 @@ def update_fields(request, number: str):
                 incident,
                 actor=request.user,
                 version=form.cleaned_data["version"],
-                **form.changes(),
+                **form.changes(incident),
             )
         except StaleVersion as error:
             fresh = services.reload(incident)
