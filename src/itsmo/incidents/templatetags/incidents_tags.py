@@ -4,7 +4,6 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
-from itsmo.accounts.models import Tier
 from itsmo.incidents.models import Incident, Status
 
 register = template.Library()
@@ -26,14 +25,6 @@ def journal_value(value) -> str:
     if value == "False":
         return str(_("no"))
     return value
-
-
-@register.filter
-def tier_label(value) -> str:
-    try:
-        return str(Tier(value).label)
-    except ValueError:
-        return value or "—"
 
 
 @register.filter
