@@ -203,6 +203,15 @@ def test_bulk_assign_goes_through_the_service_and_journals_each(
         assert JournalEntry.objects.for_record(incident).filter(field="assignee").count() == 1
 
 
+def test_bulk_assign_only_returns_to_this_site(client, agent_mexico, incident_mexico):
+    _login(client, agent_mexico)
+    response = client.post(
+        reverse("incidents:bulk_assign"),
+        {"numbers": [incident_mexico.number], "to_me": "1", "next": "//evil.example/"},
+    )
+    assert response["Location"] == reverse("incidents:queues")
+
+
 def test_bulk_assign_needs_a_selection(client, agent_mexico):
     _login(client, agent_mexico)
     response = client.post(reverse("incidents:bulk_assign"), {"to_me": "1"}, follow=True)

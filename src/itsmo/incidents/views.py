@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -120,8 +121,8 @@ def queue(request, key: str = "mine"):
 @require_POST
 def bulk_assign(request):
     form = BulkAssignForm(request.POST, user=request.user)
-    back = request.POST.get("next") or reverse("incidents:queues")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("incidents:queues")
     if not form.is_valid():
         for error in form.errors.values():
