@@ -87,6 +87,10 @@ def test_report_an_incident_with_an_attachment(client, caller, desk_mexico, sett
     assert incident.caller == caller
     assert incident.assignment_group == desk_mexico  # from the service
     assert [a.name for a in incident.attachments.all()] == ["error.png"]
+    attachment = incident.attachments.get()
+    download = client.get(reverse("portal:attachment", args=[incident.number, attachment.pk]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"\x89PNG fake"
     response = client.post(reverse("portal:report"), {"service": hidden.pk})
     assert response.status_code == 422
 
@@ -102,6 +106,20 @@ def test_a_forbidden_attachment_type_opens_nothing(client, caller):
     assert response.status_code == 422
     assert "not accepted" in response.content.decode()
     assert not Incident.objects.exists()
+
+
+def test_internal_attachments_stay_internal(client, caller, incident_mexico, agent_mexico):
+    internal = services.add_attachment(
+        incident_mexico,
+        actor=agent_mexico,
+        file=SimpleUploadedFile("notes.txt", b"internal"),
+        internal=True,
+    )
+    url = reverse("portal:attachment", args=[incident_mexico.number, internal.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(agent_mexico)
+    staff_url = reverse("incidents:attachment", args=[incident_mexico.number, internal.pk])
+    assert client.get(staff_url).status_code == 200
 
 
 def test_comment_and_no_work_notes_shown(client, caller, incident_mexico, agent_mexico):

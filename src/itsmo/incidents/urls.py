@@ -13,6 +13,7 @@ urlpatterns = [
     path("bulk-assign/", views.bulk_assign, name="bulk_assign"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/sla/", views.sla, name="sla"),
+    path("<str:number>/attachments/<int:pk>/", views.download, name="attachment"),
     path("<str:number>/fields/", views.update_fields, name="update"),
     path("<str:number>/transition/", views.transition, name="transition"),
     path("<str:number>/assign/", views.assign, name="assign"),

@@ -12,7 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -190,6 +190,26 @@ def _render_detail(request, incident: Incident, *, status: int = 200, **override
 @require_GET
 def detail(request, number: str):
     return _render_detail(request, _incident(request, number))
+
+
+def attachment_response(attachment):
+    if attachment is None:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@staff_required
+@require_GET
+def download(request, number: str, pk: int):
+    incident = _incident(request, number)
+    return attachment_response(workspace.attachment(incident, pk, include_internal=True))
 
 
 @staff_required

@@ -297,6 +297,14 @@ def timeline(incident, *, include_internal: bool = True):
     return list(journal.timeline(incident, include_internal=include_internal))
 
 
+def attachment(incident, pk: int, *, include_internal: bool):
+    """An attachment of ``incident`` (already checked visible), or ``None``."""
+    attachments = incident.attachments.all()
+    if not include_internal:
+        attachments = attachments.filter(is_internal=False)
+    return attachments.filter(pk=pk).first()
+
+
 def reopen_deadline(incident) -> datetime | None:
     """Until when the caller may reopen (resolved incidents close after N days)."""
     if not incident.can_reopen() or incident.resolved_at is None:

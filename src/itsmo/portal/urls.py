@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("report/", views.report, name="report"),
     path("incidents/<str:number>/", views.detail, name="detail"),
+    path("incidents/<str:number>/attachments/<int:pk>/", views.download, name="attachment"),
     path("incidents/<str:number>/comment/", views.comment, name="comment"),
     path("incidents/<str:number>/reopen/", views.reopen, name="reopen"),
     path("incidents/<str:number>/survey/", views.survey, name="survey"),

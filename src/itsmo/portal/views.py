@@ -14,6 +14,7 @@ from itsmo.core.errors import DomainError, NotFound
 from itsmo.incidents import services, workspace
 from itsmo.incidents.forms import add_domain_error
 from itsmo.incidents.models import Channel
+from itsmo.incidents.views import attachment_response
 from itsmo.surveys import services as surveys
 from itsmo.surveys.forms import SurveyForm
 
@@ -95,6 +96,12 @@ def _render_detail(request, incident, *, status=200, **overrides):
 @login_required
 def detail(request, number: str):
     return _render_detail(request, _own(request, number))
+
+
+@login_required
+def download(request, number: str, pk: int):
+    incident = _own(request, number)
+    return attachment_response(workspace.attachment(incident, pk, include_internal=False))
 
 
 @login_required
