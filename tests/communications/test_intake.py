@@ -146,7 +146,7 @@ def test_a_reply_with_the_number_in_the_subject_is_a_public_comment(
     assert [c.body for c in comments] == ["It works again after the restart, thanks!"]
     assert comments[0].actor == end_user_mexico
     assert Incident.objects.count() == 1
-    assert mailoutbox == []  # the caller is the author: nobody else to tell
+    assert [m.to for m in mailoutbox] == [[agent_mexico.email]]  # the assignee hears of it
 
 
 def test_a_reply_by_in_reply_to_to_our_notification_is_a_comment(

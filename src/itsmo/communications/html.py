@@ -73,7 +73,9 @@ def html_to_text(html: str) -> str:
     parser.feed(html or "")
     parser.close()
     text = "".join(parser.parts).replace("\xa0", " ")
-    lines = [line.strip(" ") for line in text.splitlines()]
+    # Collapsed whitespace leaves at most one leading space; more is <pre> indentation.
+    lines = [line.rstrip() for line in text.splitlines()]
+    lines = [line[1:] if line[:1] == " " and line[1:2] != " " else line for line in lines]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

@@ -44,12 +44,16 @@ def _stakeholders(incident, author_id: int | None = None) -> list:
 
 
 def public_comment(incident, entry_id: int, author_id: int | None) -> None:
-    """The caller and watchers (not the author) get a public comment."""
+    """The caller, the watchers and the assignee (not the author) get a public comment: a
+    caller's reply by e-mail reaches the agent working the incident."""
     from itsmo.core.models import JournalEntry
 
+    recipients = _stakeholders(incident, author_id)
+    if incident.assignee_id and incident.assignee_id != author_id:
+        recipients.append(incident.assignee)
     communications.notify(
         "comment",
-        _stakeholders(incident, author_id),
+        recipients,
         {"incident": incident, "entry": JournalEntry(pk=entry_id)},
         dedup_key=f"comment:{entry_id}",
         reference=incident.number,
