@@ -193,29 +193,26 @@ def test_scan_warns_once_per_threshold_and_breaches_once(
 
 
 def test_a_claimed_warning_is_not_sent_again_after_a_crash(p2, frozen, mailoutbox, monkeypatch):
-    """The claim and the queued e-mail commit together: if enqueuing fails, the claim rolls
-    back and the next scan sends; once committed, no later scan claims it again."""
-    from itsmo.incidents import notify
-
+    """The claim and the queued notices commit together: if queuing fails (the worker dies),
+    the claim rolls back and the next scan sends; once committed, no scan claims it again."""
     frozen.set(at("2026-09-15T09:00:00-06:00"))
-    real = notify.sla_notices
-    calls = []
+    real = slm._enqueue_notices
 
     def crash(kind, notices):
-        calls.append(kind)
         if kind == "warning":
             raise RuntimeError("worker died")
         real(kind, notices)
 
-    monkeypatch.setattr(notify, "sla_notices", crash)
+    monkeypatch.setattr(slm, "_enqueue_notices", crash)
     with pytest.raises(RuntimeError):
         slm.scan_clocks(frozen.now)
     assert clock_of(p2).last_warned_threshold == 0
-    monkeypatch.setattr(notify, "sla_notices", real)
+    monkeypatch.setattr(slm, "_enqueue_notices", real)
     mailoutbox.clear()
     assert slm.scan_clocks(frozen.now).warned == 1
     assert slm.scan_clocks(frozen.now).warned == 0
     assert [m.subject for m in mailoutbox] == [f"[{p2.number}] SLA warning: 50% of the target used"]
+    assert clock_of(p2).last_warned_threshold == 50
 
 
 def test_paused_clocks_neither_warn_nor_breach(p2, frozen, agent_mexico, mailoutbox):

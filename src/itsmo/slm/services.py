@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Q, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -46,8 +46,8 @@ from .models import (
     SLADefinition,
 )
 
-#: How many claimed notices one e-mail task carries.
-NOTICE_BATCH = 200
+#: How many claimed notices one notification task carries.
+NOTICE_BATCH = 1000
 
 
 # -- definitions ---------------------------------------------------------------------------
@@ -149,11 +149,14 @@ def matching_definitions(incident, kind: str = DefinitionKind.SLA) -> list[SLADe
 # -- reading and storing a clock -----------------------------------------------------------
 
 
+def _parse_pauses(pauses: list) -> list[clock_math.Pause]:
+    return [
+        (parse_datetime(since), parse_datetime(until) if until else None) for since, until in pauses
+    ]
+
+
 def _pauses(clock: SLAClock) -> list[clock_math.Pause]:
-    result = []
-    for since, until in clock.pauses:
-        result.append((parse_datetime(since), parse_datetime(until) if until else None))
-    return result
+    return _parse_pauses(clock.pauses)
 
 
 def _refresh(clock: SLAClock, calendar: Calendar, now: datetime) -> None:
@@ -497,10 +500,14 @@ class ScanResult:
 
 
 def _enqueue_notices(kind: str, notices: list[tuple[int, int]]) -> None:
-    from itsmo.incidents import notify
+    """Queue the claimed notices in batches, in the caller's (the claim's) transaction.
+
+    The scan stays set-based: writing one notification per clock is the worker's job."""
+    from . import tasks
 
     for index in range(0, len(notices), NOTICE_BATCH):
-        notify.sla_notices(kind, notices[index : index + NOTICE_BATCH])
+        batch = [list(notice) for notice in notices[index : index + NOTICE_BATCH]]
+        tasks.send_sla_notices.enqueue(kind=kind, notices=batch)
 
 
 def scan_clocks(now: datetime | None = None) -> ScanResult:
@@ -561,33 +568,69 @@ def _claim_warnings(now: datetime) -> int:
         )
         if not claimed:
             return 0
-        clocks = list(
+        rows = list(
             SLAClock.objects.filter(claim_token=token)
-            .select_related("definition", "definition__calendar", "incident__country")
             .order_by("pk")
+            .values_list(
+                "pk",
+                "started_at",
+                "pauses",
+                "target_seconds",
+                "warning_thresholds",
+                "last_warned_threshold",
+                "definition__calendar_id",
+                "incident__country_id",
+            )
         )
-        context = _Context(now, {})
+        calendars = _ScanCalendars()
         planned = []
-        for item in clocks:
-            calendar = context.calendar(item.definition, item.incident)
-            pauses = _pauses(item)
-            threshold = clock_math.next_threshold(
-                item.warning_thresholds, item.last_warned_threshold
-            )
-            item.next_warning_threshold = threshold
-            item.next_warning_at = (
-                clock_math.reach_instant(
-                    calendar, item.started_at, pauses, item.target_seconds * threshold / 100, now
+        for pk, started, pauses, target, thresholds, warned, calendar_id, country_id in rows:
+            threshold = clock_math.next_threshold(thresholds, warned)
+            at = None
+            if threshold is not None:
+                at = clock_math.reach_instant(
+                    calendars.get(calendar_id, country_id),
+                    started,
+                    _parse_pauses(pauses),
+                    target * threshold / 100,
+                    now,
                 )
-                if threshold is not None
-                else None
-            )
-            planned.append(item)
-        SLAClock.objects.bulk_update(
-            planned, ["next_warning_threshold", "next_warning_at"], batch_size=1000
-        )
-        _enqueue_notices("warning", [(c.pk, c.last_warned_threshold) for c in clocks])
+            planned.append((threshold, at, pk))
+        _write_next_warnings(planned)
+        _enqueue_notices("warning", [(row[0], row[5]) for row in rows])
     return claimed
+
+
+class _ScanCalendars:
+    """Calendars by (definition calendar, incident country), built once per scan."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple, Calendar] = {}
+
+    def get(self, calendar_id: int | None, country_id: int | None) -> Calendar:
+        key = (calendar_id, None) if calendar_id else (None, country_id)
+        if key not in self._cache:
+            from itsmo.organization.models import BusinessCalendar, Country
+
+            if calendar_id:
+                calendar = calendar_for(BusinessCalendar.objects.get(pk=calendar_id))
+            elif country_id:
+                country = Country.objects.select_related("calendar").get(pk=country_id)
+                calendar = calendar_for_country(country)
+            else:
+                calendar = default_calendar("UTC")
+            self._cache[key] = calendar
+        return self._cache[key]
+
+
+def _write_next_warnings(planned: list[tuple[int | None, datetime | None, int]]) -> None:
+    """``UPDATE`` each claimed clock's next threshold, as one batched statement."""
+    if not planned:
+        return
+    table = connection.ops.quote_name(SLAClock._meta.db_table)
+    sql = f"UPDATE {table} SET next_warning_threshold = %s, next_warning_at = %s WHERE id = %s"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, planned)
 
 
 # -- compliance ----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""SLA background jobs. The scan is safe to run twice and in parallel (it claims rows)."""
+"""SLA background jobs. The scan is safe to run twice and in parallel (it claims rows);
+a notice batch is safe to run twice (each notice has a deduplication key)."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django_tasks import task
 
 
@@ -12,3 +14,14 @@ def scan_sla_clocks() -> dict:
 
     result = services.scan_clocks()
     return {"breached": result.breached, "warned": result.warned}
+
+
+@task()
+def send_sla_notices(kind: str, notices: list[list[int]]) -> int:
+    """Hand a batch of claimed warnings (``[clock id, threshold %]``) or breaches to the
+    incident notifications (assignee and group manager)."""
+    from itsmo.incidents import notify
+
+    with transaction.atomic():
+        notify.sla_notices(kind, [(pk, threshold) for pk, threshold in notices])
+    return len(notices)
