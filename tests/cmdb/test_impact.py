@@ -120,3 +120,60 @@ def test_service_dependencies_name_other_services(story, route_sales, colombia):
     result = service_dependencies(route_sales, depth=5)
     [dependency] = result.services
     assert dependency.code == "wan" and dependency.depth == 2
+
+
+def test_limit_returns_the_closest_cis_and_the_full_total(story):
+    result = impact([story["wan"].pk], limit=2)
+    assert [ci.id for ci in result.cis] == [story["wan"].pk, story["router"].pk]
+    assert result.total == 3 and result.truncated and not result.capped
+    # the services of every affected CI are still found, through the CIs not returned
+    [service] = result.services
+    assert service.code == "route-sales" and service.via == [story["handhelds"].pk]
+
+
+def test_walk_cap_stops_the_walk_and_reports_truncation(story):
+    # Given the walk may produce only two (CI, depth) rows
+    result = impact([story["wan"].pk], max_walk=2)
+
+    # Then the closest CIs are found, with their shortest paths, and the result says so
+    assert [ci.id for ci in result.cis] == [story["wan"].pk, story["router"].pk]
+    assert _numbers(result.cis[1].path) == [story["wan"].pk, story["router"].pk]
+    assert result.total == 2 and result.truncated and result.capped
+    assert result.services == []
+
+    # and a cap the walk does not reach changes nothing
+    full = impact([story["wan"].pk], max_walk=4)
+    assert full.total == 3 and not full.truncated and not full.capped
+
+
+def test_walk_cap_is_a_setting(story, settings):
+    settings.ITSMO_IMPACT_MAX_WALK = 1
+    result = impact([story["wan"].pk])
+    assert [ci.id for ci in result.cis] == [story["wan"].pk]
+    assert result.truncated and result.capped
+
+
+def test_diamond_keeps_every_parent_at_minimum_depth_and_the_first_path(story, classes):
+    # Given a second router between the WAN link and the handhelds (a diamond) and a
+    # longer way round through the server
+    router2 = cmdb.create_ci(
+        actor=None,
+        name="rt-bog-dc-02",
+        ci_class=classes["network_device"],
+        attributes={"device_type": "router"},
+    )
+    cmdb.add_relationship(actor=None, source=router2, target=story["wan"], type="connects_to")
+    cmdb.add_relationship(actor=None, source=story["handhelds"], target=router2, type="depends_on")
+    result = impact([story["wan"].pk])
+    handhelds = {ci.id: ci for ci in result.cis}[story["handhelds"].pk]
+    assert handhelds.depth == 2
+    first = min(story["router"].pk, router2.pk)
+    assert [p for p, _ in handhelds.parents] == sorted([story["router"].pk, router2.pk])
+    assert _numbers(handhelds.path) == [story["wan"].pk, first, story["handhelds"].pk]
+    assert result.total == 4 and not result.truncated
+
+
+def test_service_dependencies_walk_cap(story, route_sales):
+    result = service_dependencies(route_sales, max_walk=2)
+    assert result.truncated and result.capped and result.total == 2
+    assert all(ci.depth == 0 for ci in result.cis)

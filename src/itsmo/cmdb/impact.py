@@ -11,13 +11,17 @@ consumes or is made of the target, so a failure of the target impacts the source
   ``source = current`` lead to their ``target``; the services delivered by those CIs are
   the services this one depends on.
 
-Both queries are breadth-first with ``UNION`` over ``(ci, depth, via, type)``: a CI that is
-reached twice at the same depth through the same edge is one row, the depth limit bounds
-cycles (a cycle can only re-add a CI at a greater depth, at most ``depth`` times), and no
-path string is carried, so diamonds (a VM on two clustered hosts, a site on two WAN links)
-do not multiply rows the way path enumeration does. Each CI's explaining path is rebuilt
-from its first parent at its minimum depth, which is always a shortest path to a root.
-Retired CIs are not walked through (a retired application is not impacted any more).
+Both queries are breadth-first with ``UNION`` over ids only, ``(ci, depth)``: a CI reached
+through several parents at the same depth is one row, the depth limit bounds cycles (a
+cycle can only re-add a CI at a greater depth, at most ``depth`` times), and no path
+string is carried, so diamonds (a VM on two clustered hosts, a site on two WAN links) do
+not multiply rows the way path enumeration does. The walk stops after ``max_walk`` rows
+(breadth-first, so the closest CIs are the ones found; the result says ``truncated`` and
+``capped``). Only then are the (at most ``limit``) closest CIs read, with the edges
+towards the roots among them: a CI's parents are its neighbours found one step closer,
+and its explaining path follows its first parent (lowest id), always a shortest path to a
+root. Services are looked up per affected CI. Retired CIs are not walked through (a
+retired application is not impacted any more).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 
 from itsmo.core.scoping import scope_of
 from itsmo.organization.models import Country, SiteKind
@@ -35,8 +39,12 @@ from .models import CI, CIClass, CIStatus, Relationship, RelationshipType, Servi
 
 DEFAULT_DEPTH = 10
 MAX_DEPTH = 25
-#: At most this many walk rows are turned into CIs in a result; ``total`` still counts all.
+#: At most this many CIs (the closest first) are returned; ``total`` still counts all.
 DEFAULT_LIMIT = 5000
+#: The walk stops after this many (CI, depth) rows (``settings.ITSMO_IMPACT_MAX_WALK``):
+#: a core router's upstream is most of a data centre and is reported ``truncated``, with
+#: ``total`` counting the CIs found so far. The closest CIs are always the ones found.
+DEFAULT_MAX_WALK = 50_000
 #: Relationship types along which a failure propagates (all of them, by convention).
 PROPAGATING_TYPES: tuple[str, ...] = tuple(RelationshipType.values)
 HIDDEN_NAME = "(not visible to you)"
@@ -97,7 +105,8 @@ class ImpactResult:
     business_processes: list[AffectedProcess]
     countries: list[str]
     total: int  # affected CIs found (roots included), even when ``cis`` is truncated
-    truncated: bool
+    truncated: bool  # ``cis`` is not everything: the limit or the walk cap was reached
+    capped: bool = False  # the walk was cut at max_walk rows: ``total`` is a lower bound
 
 
 @dataclass
@@ -108,6 +117,7 @@ class DependencyResult:
     services: list[AffectedService]  # other services this one depends on through its CIs
     total: int
     truncated: bool
+    capped: bool = False
 
 
 def _tables() -> dict[str, str]:
@@ -116,6 +126,8 @@ def _tables() -> dict[str, str]:
 
     return {
         "ci": q(CI._meta.db_table),
+        "class": q(CIClass._meta.db_table),
+        "country": q(Country._meta.db_table),
         "rel": q(Relationship._meta.db_table),
         "link": q(ServiceCI._meta.db_table),
         "site": q(Site._meta.db_table),
@@ -128,112 +140,163 @@ def _clamp_depth(depth: int | None) -> int:
     return max(0, min(int(depth), MAX_DEPTH))
 
 
-#: Columns of a walk's seed row after (id, depth): no parent yet, then the CI's own fields.
-_SEED_COLUMNS = (
-    "CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)), c.number, c.name, "
-    "c.ci_class_id, c.country_id, c.status"
-)
+def _max_walk() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "ITSMO_IMPACT_MAX_WALK", DEFAULT_MAX_WALK))
 
 
 def _walk_sql(*, upstream: bool, seed_sql: str, exclude_service: bool) -> str:
-    """The one statement: walk, then CI rows, service rows and the total, tagged by kind."""
+    """The one statement: walk ids, then CI rows, service rows and the totals, tagged by kind.
+
+    Parameters, in order: the seed's, depth, types, retired status, walk cap, CI limit, the
+    types again (parents), the data-centre kind and, with ``exclude_service``, the service.
+    """
     t = _tables()
     near, far = ("target_id", "source_id") if upstream else ("source_id", "target_id")
     types = ", ".join(["%s"] * len(PROPAGATING_TYPES))
     service_filter = "AND sc.service_id <> %s" if exclude_service else ""
+    if connection.vendor == "postgresql":
+        # Probe the link table once per affected CI through its ci_id index: the planner
+        # cannot estimate the walk's size and otherwise hashes every link (and used to
+        # read every linked CI). OFFSET 0 keeps it from flattening the LATERAL away.
+        links = (
+            f"CROSS JOIN LATERAL (SELECT sc.service_id, sc.ci_id FROM {t['link']} sc "
+            f"WHERE sc.ci_id = b.ci_id {service_filter} OFFSET 0) AS sc"
+        )
+    else:
+        links = f"JOIN {t['link']} sc ON sc.ci_id = b.ci_id {service_filter}"
     return f"""
-        WITH RECURSIVE walk(ci_id, depth, via_id, via_type, number, name, class_id, country_id,
-                            status) AS (
+        WITH RECURSIVE walk(ci_id, depth) AS (
             {seed_sql}
             UNION
-            SELECT r.{far}, w.depth + 1, w.ci_id, r.type, n.number, n.name, n.ci_class_id,
-                   n.country_id, n.status
+            SELECT r.{far}, w.depth + 1
             FROM walk w
             JOIN {t["rel"]} r ON r.{near} = w.ci_id
             JOIN {t["ci"]} n ON n.id = r.{far}
             WHERE w.depth < %s AND r.type IN ({types}) AND n.status <> %s
         ),
-        best AS (SELECT ci_id, MIN(depth) AS depth FROM walk GROUP BY ci_id)
-        SELECT 'n', COUNT(*), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT),
-               CAST(NULL AS VARCHAR(20)), CAST(NULL AS VARCHAR(20)), CAST(NULL AS VARCHAR(200)),
-               CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)),
-               CAST(NULL AS INTEGER)
-        FROM best
+        capped AS (SELECT ci_id, depth FROM walk LIMIT %s),
+        best AS (SELECT ci_id, MIN(depth) AS depth FROM capped GROUP BY ci_id),
+        shown AS (SELECT ci_id, depth FROM best ORDER BY depth, ci_id LIMIT %s)
+        SELECT 'n', (SELECT COUNT(*) FROM best), CAST(NULL AS INTEGER),
+               (SELECT COUNT(*) FROM capped), CAST(NULL AS VARCHAR(60)),
+               CAST(NULL AS VARCHAR(20)), CAST(NULL AS VARCHAR(200)), CAST(NULL AS VARCHAR(2)),
+               CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(20)), CAST(NULL AS INTEGER)
         UNION ALL
-        SELECT * FROM (
-            SELECT 'c', w.ci_id, w.depth, w.via_id, w.via_type, w.number, w.name,
-                   w.class_id, w.country_id, w.status, CAST(NULL AS INTEGER)
-            FROM walk w
-            JOIN best b ON b.ci_id = w.ci_id AND b.depth = w.depth
-            ORDER BY w.depth, w.ci_id, w.via_id
-            LIMIT %s
-        ) AS cis
+        SELECT 'c', s.ci_id, s.depth, NULL, cls.code, c.number, c.name, co.code,
+               c.country_id, c.status, NULL
+        FROM shown s
+        JOIN {t["ci"]} c ON c.id = s.ci_id
+        JOIN {t["class"]} cls ON cls.id = c.ci_class_id
+        LEFT JOIN {t["country"]} co ON co.id = c.country_id
         UNION ALL
-        SELECT 's', x.service_id, x.depth, MIN(x.ci_id), NULL, NULL, NULL, NULL,
+        SELECT 'p', s.ci_id, NULL, r.{near}, r.type, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM shown s
+        JOIN {t["rel"]} r ON r.{far} = s.ci_id
+        WHERE r.type IN ({types}) AND r.{near} IN (SELECT ci_id FROM shown)
+        UNION ALL
+        SELECT 's', x.service_id, x.depth, MIN(x.ci_id), NULL, NULL, NULL, x.country_code,
                x.country_id, NULL, x.central
         FROM (
-            SELECT sc.service_id, b.depth, sc.ci_id, c.country_id,
+            SELECT sc.service_id, b.depth, sc.ci_id, c.country_id, co.code AS country_code,
                    CASE WHEN c.country_id IS NULL OR st.kind = %s THEN 1 ELSE 0 END AS central
             FROM best b
-            JOIN {t["link"]} sc ON sc.ci_id = b.ci_id {service_filter}
+            {links}
             JOIN {t["ci"]} c ON c.id = b.ci_id
             LEFT JOIN {t["site"]} st ON st.id = c.site_id
+            LEFT JOIN {t["country"]} co ON co.id = c.country_id
         ) AS x
-        GROUP BY x.service_id, x.depth, x.country_id, x.central
+        GROUP BY x.service_id, x.depth, x.country_id, x.country_code, x.central
     """
 
 
+#: PostgreSQL only: memory for the walk's de-duplication and the sorts of one statement,
+#: so a wide upstream does not spill to disk (restored right after the statement).
+WORK_MEM = "64MB"
+
+
 def _run(sql: str, params: Sequence) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        return cursor.fetchall()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            return cursor.fetchall()
+    nested = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        # set_config(..., true) is SET LOCAL: it ends with our transaction, or would last
+        # until the end of an enclosing one (ATOMIC_REQUESTS, a test): then put it back.
+        cursor.execute(
+            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [WORK_MEM]
+        )
+        previous = cursor.fetchone()[0]
+        try:
+            cursor.execute(sql, list(params))
+            return cursor.fetchall()
+        finally:
+            if nested:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
 
-def _walk_params(depth: int, limit: int, exclude_service: int | None) -> list:
-    params: list = [depth, *PROPAGATING_TYPES, CIStatus.RETIRED, limit, SiteKind.DATA_CENTRE]
+def _walk_params(
+    seed: list, depth: int, limit: int, max_walk: int, exclude_service: int | None
+) -> list:
+    params: list = [
+        *seed,
+        depth,
+        *PROPAGATING_TYPES,
+        CIStatus.RETIRED,
+        max_walk,
+        limit,
+        *PROPAGATING_TYPES,
+        SiteKind.DATA_CENTRE,
+    ]
     if exclude_service is not None:
         params.append(exclude_service)
     return params
 
 
 def _build(
-    rows: list[tuple], limit: int, user
-) -> tuple[int, dict[int, AffectedCI], list[tuple], bool]:
-    total = 0
+    rows: list[tuple], max_walk: int, user
+) -> tuple[int, dict[int, AffectedCI], list[tuple], bool, bool]:
+    """CIs from the ``c`` rows, their parents from the ``p`` rows, the ``s`` rows as they are.
+
+    A ``p`` row is an edge from a returned CI towards the roots; it is a parent when its
+    other end is exactly one step closer (the walk found it at the CI's depth - 1).
+    """
+    total = walk_rows = 0
     cis: dict[int, AffectedCI] = {}
+    edges: list[tuple] = []
     service_rows: list[tuple] = []
-    ci_rows = 0
-    classes = dict(CIClass.objects.values_list("pk", "code"))
-    countries = dict(Country.objects.values_list("pk", "code"))
     scope = scope_of(user) if user is not None else None
     for row in rows:
         kind = row[0]
         if kind == "n":
-            total = int(row[1])
+            total, walk_rows = int(row[1]), int(row[3])
         elif kind == "s":
             service_rows.append(row)
+        elif kind == "p":
+            edges.append((row[1], row[3], row[4]))
         else:
-            ci_rows += 1
-            _, ci_id, depth, via_id, via_type, number, name, class_id, country_id, status, _ = row
-            node = cis.get(ci_id)
-            if node is None:
-                visible = scope is None or scope.allows(country_id)
-                node = cis[ci_id] = AffectedCI(
-                    id=ci_id,
-                    number=number,
-                    name=name if visible else HIDDEN_NAME,
-                    ci_class=classes.get(class_id, ""),
-                    country=countries.get(country_id),
-                    status=status,
-                    depth=depth,
-                    parents=[],
-                    is_visible=visible,
-                )
-            if via_id is not None:
-                node.parents.append((via_id, via_type))
-    truncated = ci_rows >= limit and total > len(cis)
+            _, ci_id, depth, _, class_code, number, name, country, country_id, status, _ = row
+            visible = scope is None or scope.allows(country_id)
+            cis[ci_id] = AffectedCI(
+                id=ci_id,
+                number=number,
+                name=name if visible else HIDDEN_NAME,
+                ci_class=class_code,
+                country=country,
+                status=status,
+                depth=depth,
+                parents=[],
+                is_visible=visible,
+            )
+    for ci_id, via_id, via_type in sorted(edges):
+        node, parent = cis[ci_id], cis[via_id]
+        if parent.depth == node.depth - 1:
+            node.parents.append((via_id, via_type))
+    capped = walk_rows >= max_walk  # a walk of exactly max_walk rows counts as cut
     _assign_paths(cis)
-    return total, cis, service_rows, truncated
+    return total, cis, service_rows, capped or total > len(cis), capped
 
 
 def _assign_paths(cis: dict[int, AffectedCI]) -> None:
@@ -260,18 +323,17 @@ def _services(service_rows: list[tuple], cis: dict[int, AffectedCI]) -> list[Aff
     for row in service_rows:
         by_service[row[1]].append(row)
     services = Service.objects.filter(pk__in=by_service).prefetch_related("countries")
-    country_codes = dict(Country.objects.values_list("pk", "code"))
     result = []
     for service in services:
         rows = sorted(by_service[service.pk], key=lambda r: (r[2], r[3]))
         offered = {c.code for c in service.countries.all()}
         affected: set[str] = set()
         for row in rows:
-            country_id, is_central = row[8], bool(row[10])
+            country, is_central = row[7], bool(row[10])
             if is_central:
-                affected |= offered or ({country_codes[country_id]} if country_id else set())
-            elif country_id is not None:
-                affected.add(country_codes[country_id])
+                affected |= offered or ({country} if country else set())
+            elif country is not None:
+                affected.add(country)
         via = list(dict.fromkeys(row[3] for row in rows))
         best_via = cis.get(via[0])
         result.append(
@@ -325,25 +387,25 @@ def impact(
     *,
     depth: int | None = DEFAULT_DEPTH,
     limit: int = DEFAULT_LIMIT,
+    max_walk: int | None = None,
     user=None,
 ) -> ImpactResult:
     """Everything upstream of the CIs ``ci_ids`` (the roots, depth 0).
 
     ``user`` (optional) redacts the names of affected CIs outside the user's scope: the
     impact is real wherever it lands, but names are shown only where the user may look.
+    ``max_walk`` (default ``settings.ITSMO_IMPACT_MAX_WALK``) bounds the walk's rows.
     """
     roots = sorted({int(pk) for pk in ci_ids})
     depth = _clamp_depth(depth)
     if not roots:
         return ImpactResult([], depth, [], [], [], [], 0, False)
     t = _tables()
-    seed = (
-        f"SELECT c.id, 0, {_SEED_COLUMNS} "
-        f"FROM {t['ci']} c WHERE c.id IN ({', '.join(['%s'] * len(roots))})"
-    )
+    max_walk = _max_walk() if max_walk is None else max_walk
+    seed = f"SELECT c.id, 0 FROM {t['ci']} c WHERE c.id IN ({', '.join(['%s'] * len(roots))})"
     sql = _walk_sql(upstream=True, seed_sql=seed, exclude_service=False)
-    rows = _run(sql, [*roots, *_walk_params(depth, limit, None)])
-    total, cis, service_rows, truncated = _build(rows, limit, user)
+    rows = _run(sql, _walk_params(roots, depth, limit, max_walk, None))
+    total, cis, service_rows, truncated, capped = _build(rows, max_walk, user)
     services = _services(service_rows, cis)
     processes = _processes(services)
     countries = {node.country for node in cis.values() if node.country}
@@ -359,23 +421,27 @@ def impact(
         countries=sorted(countries),
         total=total,
         truncated=truncated,
+        capped=capped,
     )
 
 
 def service_dependencies(
-    service, *, depth: int | None = DEFAULT_DEPTH, limit: int = DEFAULT_LIMIT, user=None
+    service,
+    *,
+    depth: int | None = DEFAULT_DEPTH,
+    limit: int = DEFAULT_LIMIT,
+    max_walk: int | None = None,
+    user=None,
 ) -> DependencyResult:
     """The CIs delivering ``service`` and everything they depend on, downstream."""
     service_id = getattr(service, "pk", service)
     depth = _clamp_depth(depth)
     t = _tables()
-    seed = (
-        f"SELECT c.id, 0, {_SEED_COLUMNS} "
-        f"FROM {t['link']} sc JOIN {t['ci']} c ON c.id = sc.ci_id WHERE sc.service_id = %s"
-    )
+    max_walk = _max_walk() if max_walk is None else max_walk
+    seed = f"SELECT sc.ci_id, 0 FROM {t['link']} sc WHERE sc.service_id = %s"
     sql = _walk_sql(upstream=False, seed_sql=seed, exclude_service=True)
-    rows = _run(sql, [service_id, *_walk_params(depth, limit, service_id)])
-    total, cis, service_rows, truncated = _build(rows, limit, user)
+    rows = _run(sql, _walk_params([service_id], depth, limit, max_walk, service_id))
+    total, cis, service_rows, truncated, capped = _build(rows, max_walk, user)
     ordered = sorted(cis.values(), key=lambda n: (n.depth, n.number))
     return DependencyResult(
         service_id=service_id,
@@ -384,4 +450,5 @@ def service_dependencies(
         services=_services(service_rows, cis),
         total=total,
         truncated=truncated,
+        capped=capped,
     )
