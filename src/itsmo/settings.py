@@ -165,6 +165,7 @@ TIME_ZONE = env_str("ITSMO_TIME_ZONE", "UTC")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even before collectstatic
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 WHITENOISE_USE_FINDERS = True

@@ -372,7 +372,7 @@ def write_with_services(plan: Plan) -> Incident:
             elif event.kind == "resume":
                 services.transition(incident, Status.IN_PROGRESS, actor=event.actor, now=event.at)
             elif event.kind == "assign":
-                group = SupportGroupCache.get(event.values["group"])
+                group = support_group(event.values["group"])
                 services.assign(incident, actor=event.actor, group=group)
             elif event.kind == "comment":
                 services.add_comment(
@@ -400,16 +400,11 @@ def write_with_services(plan: Plan) -> Incident:
 CLOSE_NOTE = f"Closed automatically {services.auto_close_days()} days after resolution"
 
 
-class SupportGroupCache:
-    _groups: dict[str, Any] = {}
+def support_group(code: str):
+    """The support group with this code (looked up each time: no cache outlives a run)."""
+    from itsmo.accounts.models import SupportGroup
 
-    @classmethod
-    def get(cls, code: str):
-        from itsmo.accounts.models import SupportGroup
-
-        if code not in cls._groups or cls._groups[code]._state.db is None:
-            cls._groups[code] = SupportGroup.objects.get(code=code)
-        return cls._groups[code]
+    return SupportGroup.objects.get(code=code)
 
 
 # -- the bulk path ----------------------------------------------------------------------------
@@ -441,7 +436,7 @@ class BulkWriter:
 
     def _group(self, code: str):
         if code not in self.groups:
-            self.groups[code] = SupportGroupCache.get(code)
+            self.groups[code] = support_group(code)
         return self.groups[code]
 
     def _journal(self, entries, incident, kind, actor, at, **values) -> None:
