@@ -17,6 +17,10 @@ COMMANDS = {
     "loaddemo": "load the deterministic demo organisation",
     "createsuperuser": "create an administrator account",
     "check": "check the configuration and the database",
+    "cmdb import": "import CIs and relationships from CSV or JSON (--dry-run, --partial)",
+    "cmdb export": "export CIs (and relationships) to CSV",
+    "mail ingest": "open or update incidents from an e-mail file or standard input",
+    "search reindex": "rebuild the full-text search index",
 }
 
 

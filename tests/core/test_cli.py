@@ -51,7 +51,7 @@ EXPECTED_HELP = {
 def test_every_subcommand_has_help(env):
     runs = {
         name: subprocess.Popen(
-            [ITSMO, name, "--help"],
+            [ITSMO, *name.split(), "--help"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
