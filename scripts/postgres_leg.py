@@ -29,7 +29,12 @@ except psycopg.Error as error:
     sys.exit(0)
 
 print(f"== PostgreSQL leg against {url}")
-result = subprocess.run([*sys.argv[1:]], env={**os.environ, "ITSMO_DATABASE_URL": url})
+result = subprocess.Popen([*sys.argv[1:]], env={**os.environ, "ITSMO_DATABASE_URL": url})
+result.wait()
+# The run names its test database after its process id (settings.py); a connection a test
+# left open can stop pytest-django from dropping it, so make sure it goes.
+with psycopg.connect(url, autocommit=True) as connection:
+    connection.execute(f"DROP DATABASE IF EXISTS test_itsmo_{result.pid} WITH (FORCE)")
 if result.returncode == 0:
     marker.parent.mkdir(exist_ok=True)
     marker.write_text(url + "\n")
