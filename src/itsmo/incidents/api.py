@@ -402,7 +402,10 @@ def list_incidents(request, filters: Query[IncidentFilters]):
     if filters.priority:
         incidents = incidents.filter(priority__in=filters.priority)
     if filters.assignment_group:
-        incidents = incidents.filter(assignment_group__code__iexact=filters.assignment_group)
+        # Resolve the code first: with the group's id known when planning, PostgreSQL reads
+        # the open queue in order from ``incident_open_queue`` instead of sorting the group.
+        groups = SupportGroup.objects.filter(code__iexact=filters.assignment_group)
+        incidents = incidents.filter(assignment_group__in=list(groups.values_list("pk", flat=True)))
     if filters.assignee:
         if filters.assignee == "me":
             incidents = incidents.filter(assignee=request.user)

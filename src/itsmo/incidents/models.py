@@ -361,6 +361,12 @@ class Incident(TimeStampedModel):
                 fields=["assignment_group", "status", "priority", "opened_at"],
                 name="incident_queue",
             ),
+            # The group queue: open incidents of a group by priority then age (first page).
+            models.Index(
+                fields=["assignment_group", "priority", "opened_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATES)),
+                name="incident_open_queue",
+            ),
             models.Index(fields=["assignee", "status"], name="incident_assignee_status"),
             models.Index(fields=["status", "priority", "opened_at"], name="incident_open_prio"),
             models.Index(fields=["status", "resolved_at"], name="incident_status_resolved"),
