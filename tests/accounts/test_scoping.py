@@ -57,3 +57,17 @@ def test_company_wide_group_cannot_name_a_country(brazil):
         services.create_support_group(code="x", name="X", tier=Tier.L2, region=None, country=brazil)
     assert caught.value.field == "country"
     assert not SupportGroup.objects.filter(code="x").exists()
+
+
+def test_token_expiry_with_an_unusual_offset_is_stored_in_utc(agent_brazil):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from itsmo.accounts import services
+    from itsmo.accounts.models import ApiToken
+
+    odd = timezone(-timedelta(hours=23, minutes=36))
+    token, _secret = services.issue_token(
+        agent_brazil, "odd", expires_at=datetime(2078, 6, 11, 16, 13, tzinfo=odd)
+    )
+    stored = ApiToken.objects.get(pk=token.pk).expires_at
+    assert stored == datetime(2078, 6, 12, 15, 49, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -191,6 +191,9 @@ def issue_token(
         raise ValidationFailed("a token needs a name", field="name")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("the expiry must be in the future", field="expires_at")
+    if expires_at is not None and timezone.is_aware(expires_at):
+        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+        expires_at = expires_at.astimezone(UTC)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
