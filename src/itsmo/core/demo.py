@@ -241,7 +241,7 @@ def reset_database(using: str = "default") -> None:
                 cursor.execute(f"DROP TABLE IF EXISTS {quote(table)}")
             cursor.execute("PRAGMA foreign_keys = ON")
         else:
-            raise NotImplementedError(f"cannot reset a {connection.vendor} database")
+            raise RuntimeError(f"--reset supports PostgreSQL and SQLite, not {connection.vendor}")
     ContentType.objects.clear_cache()
     call_command("migrate", database=using, interactive=False, verbosity=0)
     ContentType.objects.clear_cache()

@@ -415,7 +415,9 @@ class BulkWriter:
 
     def __init__(self) -> None:
         if SLADefinition.objects.filter(is_active=True, kind=DefinitionKind.OLA).exists():
-            raise NotImplementedError("the bulk path does not replay OLA clocks")
+            raise RuntimeError(
+                "active OLA definitions exist: load demo incidents before defining OLAs"
+            )
         self.content_type = ContentType.objects.get_for_model(Incident, for_concrete_model=False)
         self.matrix = services.priority_matrix()
         self.definitions: dict[tuple, list[SLADefinition]] = {}
