@@ -106,11 +106,14 @@ problems.install(api)
 
 from itsmo.accounts.api import router as accounts_router  # noqa: E402
 from itsmo.catalog.api import router as catalog_router  # noqa: E402
+from itsmo.changes.api import router as changes_router  # noqa: E402
 from itsmo.cmdb.api import router as cmdb_router  # noqa: E402
 from itsmo.cmdb.api_import import router as cmdb_import_router  # noqa: E402
 from itsmo.core.api import router as core_router  # noqa: E402
 from itsmo.incidents.api import router as incidents_router  # noqa: E402
+from itsmo.knowledge.api import router as knowledge_router  # noqa: E402
 from itsmo.organization.api import router as organization_router  # noqa: E402
+from itsmo.problems.api import router as problems_router  # noqa: E402
 from itsmo.slm.api import router as slm_router  # noqa: E402
 from itsmo.surveys.api import router as surveys_router  # noqa: E402
 
@@ -121,5 +124,8 @@ api.add_router("", catalog_router)
 api.add_router("", cmdb_router)
 api.add_router("", cmdb_import_router)
 api.add_router("", incidents_router)
+api.add_router("", problems_router)
+api.add_router("", knowledge_router)
+api.add_router("", changes_router)
 api.add_router("", slm_router)
 api.add_router("", surveys_router)

@@ -10,11 +10,13 @@ from ninja.pagination import paginate
 from itsmo.accounts.models import SupportGroup, User
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
+from itsmo.changes.models import Change
 from itsmo.cmdb.models import CI
 from itsmo.core import journal, registry
 from itsmo.core.api import JournalEntryOut
 from itsmo.core.errors import ValidationFailed
 from itsmo.organization.models import BusinessUnit, Country, Site
+from itsmo.problems.models import Problem
 from itsmo.search import services as search
 from itsmo.slm.models import SLAClock
 
@@ -134,8 +136,8 @@ class IncidentOut(IncidentListOut):
     is_first_contact_resolution: bool
     resolution_code: str
     resolution_notes: str
-    caused_by_change: str
-    problem_reference: str
+    caused_by_change: str | None
+    problem: str | None
     parent: str | None
     major_incident_coordinator: str | None
     major_update_interval_minutes: int | None
@@ -172,6 +174,14 @@ class IncidentOut(IncidentListOut):
     @staticmethod
     def resolve_parent(obj: Incident) -> str | None:
         return _code(obj.parent, "number")
+
+    @staticmethod
+    def resolve_caused_by_change(obj: Incident) -> str | None:
+        return _code(obj.caused_by_change, "number")
+
+    @staticmethod
+    def resolve_problem(obj: Incident) -> str | None:
+        return _code(obj.problem, "number")
 
     @staticmethod
     def resolve_major_incident_coordinator(obj: Incident) -> str | None:
@@ -226,8 +236,8 @@ class IncidentPatch(Schema):
     category: int | None = None
     subcategory: int | None = None
     affected_user: str | None = None
-    caused_by_change: str | None = None
-    problem_reference: str | None = None
+    caused_by_change: str | None = Field(None, description="change number (CHG…)")
+    problem: str | None = Field(None, description="problem number (PRB…)")
     is_first_contact_resolution: bool | None = None
     is_major: bool | None = None
     major_incident_coordinator: str | None = None
@@ -332,7 +342,11 @@ _LOOKUPS = {
     "subcategory": lambda v, u: _category(v, "subcategory"),
     "affected_user": lambda v, u: _user(v, "affected_user"),
     "major_incident_coordinator": lambda v, u: _user(v, "major_incident_coordinator"),
+    "caused_by_change": lambda v, u: _by_code(Change, v, "caused_by_change", "number"),
+    "problem": lambda v, u: _by_code(Problem, v, "problem", "number"),
 }
+#: Lookups of fields that only a PATCH sets.
+_PATCH_ONLY = frozenset({"major_incident_coordinator", "caused_by_change", "problem"})
 
 
 def _detail(incident: Incident) -> Incident:
@@ -363,7 +377,7 @@ def create_incident(
     values: dict[str, Any] = {
         name: _LOOKUPS[name](getattr(payload, name), user)
         for name in _LOOKUPS
-        if name not in ("major_incident_coordinator",)
+        if name not in _PATCH_ONLY
     }
     caller = _user(payload.caller, "caller") if payload.caller else user
     incident = services.open_incident(

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from itsmo.changes.models import Change
 from itsmo.core.errors import DomainError
+from itsmo.problems.models import Problem
 
 from . import workspace
 from .models import (
@@ -26,6 +28,19 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
     """Show a service's refusal on the field it names (or on the whole form)."""
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.message)
+
+
+def _record_by_number(model, value: str, label):
+    """The record (problem, change) a person referred to by its number, or a form error."""
+    number = value.strip()
+    if not number:
+        return None
+    found = model.objects.filter(number__iexact=number).first()
+    if found is None:
+        raise forms.ValidationError(
+            _("No %(record)s %(number)s.") % {"record": label, "number": number}
+        )
+    return found
 
 
 class IncidentFilterForm(forms.Form):
@@ -124,8 +139,18 @@ class IncidentFieldsForm(forms.Form):
         help_text=_("CI number, e.g. CI0001234."),
         widget=forms.TextInput(attrs={"placeholder": "CI…"}),
     )
-    caused_by_change = forms.CharField(label=_("Caused by change"), required=False, max_length=40)
-    problem_reference = forms.CharField(label=_("Related problem"), required=False, max_length=40)
+    caused_by_change = forms.CharField(
+        label=_("Caused by change"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "CHG…"}),
+    )
+    problem = forms.CharField(
+        label=_("Related problem"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "PRB…"}),
+    )
     is_first_contact_resolution = forms.BooleanField(
         label=_("First-contact resolution"), required=False
     )
@@ -141,7 +166,7 @@ class IncidentFieldsForm(forms.Form):
         "subcategory",
         "ci",
         "caused_by_change",
-        "problem_reference",
+        "problem",
         "is_first_contact_resolution",
         "is_major",
     )
@@ -163,8 +188,18 @@ class IncidentFieldsForm(forms.Form):
     def initial_for(incident: Incident) -> dict:
         initial = {name: getattr(incident, name) for name in IncidentFieldsForm.FIELDS}
         initial["ci"] = incident.ci.number if incident.ci_id else ""
+        initial["caused_by_change"] = (
+            incident.caused_by_change.number if incident.caused_by_change_id else ""
+        )
+        initial["problem"] = incident.problem.number if incident.problem_id else ""
         initial["version"] = incident.version
         return initial
+
+    def clean_caused_by_change(self):
+        return _record_by_number(Change, self.cleaned_data["caused_by_change"], _("change"))
+
+    def clean_problem(self):
+        return _record_by_number(Problem, self.cleaned_data["problem"], _("problem"))
 
     def clean_ci(self):
         number = self.cleaned_data["ci"].strip()
@@ -337,6 +372,12 @@ class NewIncidentForm(forms.Form):
         if caller is None:
             raise forms.ValidationError(_("No active user with this user name or e-mail."))
         return caller
+
+    def clean_caused_by_change(self):
+        return _record_by_number(Change, self.cleaned_data["caused_by_change"], _("change"))
+
+    def clean_problem(self):
+        return _record_by_number(Problem, self.cleaned_data["problem"], _("problem"))
 
     def clean_ci(self):
         number = self.cleaned_data["ci"].strip()

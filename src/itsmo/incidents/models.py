@@ -306,10 +306,22 @@ class Incident(TimeStampedModel):
         related_name="+",
         verbose_name=_("resolved by"),
     )
-    #: Reference of the change that caused it (CHG…); a foreign key once ``changes`` exists.
-    caused_by_change = models.CharField(_("caused by change"), max_length=40, blank=True)
-    #: Reference of the related problem (PRB…); a foreign key once ``problems`` exists.
-    problem_reference = models.CharField(_("related problem"), max_length=40, blank=True)
+    caused_by_change = models.ForeignKey(
+        "changes.Change",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="caused_incidents",
+        verbose_name=_("caused by change"),
+    )
+    problem = models.ForeignKey(
+        "problems.Problem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        verbose_name=_("related problem"),
+    )
     parent = models.ForeignKey(
         "self",
         null=True,

@@ -86,7 +86,7 @@ EDITABLE_FIELDS = (
     "business_unit",
     "affected_user",
     "caused_by_change",
-    "problem_reference",
+    "problem",
     "is_first_contact_resolution",
     "is_major",
     "major_incident_coordinator",
@@ -383,10 +383,8 @@ def update_incident(
     for name, value in changes.items():
         if name == "short_description":
             value = _check_text(value, name, required=True, max_length=200)
-        elif name in ("description", "post_incident_review", "caused_by_change"):
+        elif name in ("description", "post_incident_review"):
             value = _check_text(value, name, required=False, max_length=None)
-        elif name == "problem_reference":
-            value = _check_text(value, name, required=False, max_length=40)
         elif name in ("impact", "urgency"):
             value = _check_level(value, name)
         elif name in ("is_major", "is_first_contact_resolution"):

@@ -8,202 +8,660 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('catalog', '0001_initial'),
-        ('cmdb', '0002_seed_ci_classes'),
-        ('organization', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("catalog", "0001_initial"),
+        ("cmdb", "0002_seed_ci_classes"),
+        ("organization", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='sort order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='incidents.category', verbose_name='parent')),
-                ('service', models.ForeignKey(blank=True, help_text='Offer this category for incidents on this service only (blank: any).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='incident_categories', to='catalog.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "sort_order",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="sort order"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="incidents.category",
+                        verbose_name="parent",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Offer this category for incidents on this service only (blank: any).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="incident_categories",
+                        to="catalog.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident category',
-                'verbose_name_plural': 'incident categories',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "incident category",
+                "verbose_name_plural": "incident categories",
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='number')),
-                ('channel', models.CharField(choices=[('portal', 'Portal'), ('email', 'E-mail'), ('phone', 'Phone'), ('api', 'API'), ('event', 'Event'), ('walk_in', 'Walk-in')], max_length=20, verbose_name='channel')),
-                ('short_description', models.CharField(max_length=200, verbose_name='short description')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=3, verbose_name='impact')),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], default=3, verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'P1 - Critical'), (2, 'P2 - High'), (3, 'P3 - Moderate'), (4, 'P4 - Low'), (5, 'P5 - Planning')], default=5, verbose_name='priority')),
-                ('status', models.CharField(choices=[('new', 'New'), ('in_progress', 'In progress'), ('on_hold', 'On hold'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='new', max_length=20, verbose_name='state')),
-                ('on_hold_reason', models.CharField(blank=True, choices=[('awaiting_caller', 'Awaiting caller'), ('awaiting_vendor', 'Awaiting vendor'), ('awaiting_change', 'Awaiting change')], max_length=30, verbose_name='on hold reason')),
-                ('tier', models.CharField(blank=True, max_length=10, verbose_name='tier')),
-                ('reassignment_count', models.PositiveIntegerField(default=0, verbose_name='reassignments')),
-                ('reopen_count', models.PositiveIntegerField(default=0, verbose_name='reopened')),
-                ('is_first_contact_resolution', models.BooleanField(default=False, verbose_name='first-contact resolution')),
-                ('resolution_code', models.CharField(blank=True, choices=[('fixed', 'Fixed (permanent)'), ('workaround', 'Workaround provided'), ('user_education', 'Advice / user education'), ('no_fault_found', 'No fault found'), ('resolved_by_change', 'Resolved by a change'), ('resolved_by_vendor', 'Resolved by the vendor'), ('duplicate', 'Duplicate'), ('resolved_by_parent', 'Resolved with the parent incident')], max_length=30, verbose_name='resolution code')),
-                ('resolution_notes', models.TextField(blank=True, verbose_name='resolution notes')),
-                ('caused_by_change', models.CharField(blank=True, max_length=40, verbose_name='caused by change')),
-                ('problem_reference', models.CharField(blank=True, max_length=40, verbose_name='related problem')),
-                ('is_major', models.BooleanField(default=False, verbose_name='major incident')),
-                ('major_update_interval_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='stakeholder update every (minutes)')),
-                ('next_major_update_at', models.DateTimeField(blank=True, null=True, verbose_name='next stakeholder update')),
-                ('post_incident_review', models.TextField(blank=True, verbose_name='post-incident review')),
-                ('post_incident_review_url', models.URLField(blank=True, verbose_name='post-incident review link')),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='opened')),
-                ('responded_at', models.DateTimeField(blank=True, null=True, verbose_name='responded')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
-                ('external_source', models.CharField(blank=True, max_length=40, verbose_name='external source')),
-                ('external_reference', models.CharField(blank=True, max_length=100, verbose_name='external reference')),
-                ('idempotency_key', models.CharField(blank=True, editable=False, max_length=200)),
-                ('affected_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents_affecting', to=settings.AUTH_USER_MODEL, verbose_name='affected user')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents_assigned', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('assignment_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='accounts.supportgroup', verbose_name='assignment group')),
-                ('business_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='organization.businessunit', verbose_name='business unit')),
-                ('caller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents_called', to=settings.AUTH_USER_MODEL, verbose_name='caller')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.category', verbose_name='category')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='cmdb.ci', verbose_name='configuration item')),
-                ('country', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='organization.country', verbose_name='country')),
-                ('major_incident_coordinator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='coordinated_incidents', to=settings.AUTH_USER_MODEL, verbose_name='major incident coordinator')),
-                ('opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='opened by')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='incidents.incident', verbose_name='parent incident')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='organization.region', verbose_name='region')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='resolved by')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='catalog.service', verbose_name='service')),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='organization.site', verbose_name='site')),
-                ('subcategory', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents_sub', to='incidents.category', verbose_name='subcategory')),
-                ('watchers', models.ManyToManyField(blank=True, related_name='watched_incidents', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=20, unique=True, verbose_name="number"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("portal", "Portal"),
+                            ("email", "E-mail"),
+                            ("phone", "Phone"),
+                            ("api", "API"),
+                            ("event", "Event"),
+                            ("walk_in", "Walk-in"),
+                        ],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "short_description",
+                    models.CharField(max_length=200, verbose_name="short description"),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")],
+                        default=3,
+                        verbose_name="impact",
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")],
+                        default=3,
+                        verbose_name="urgency",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "P1 - Critical"),
+                            (2, "P2 - High"),
+                            (3, "P3 - Moderate"),
+                            (4, "P4 - Low"),
+                            (5, "P5 - Planning"),
+                        ],
+                        default=5,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_progress", "In progress"),
+                            ("on_hold", "On hold"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="new",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "on_hold_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("awaiting_caller", "Awaiting caller"),
+                            ("awaiting_vendor", "Awaiting vendor"),
+                            ("awaiting_change", "Awaiting change"),
+                        ],
+                        max_length=30,
+                        verbose_name="on hold reason",
+                    ),
+                ),
+                ("tier", models.CharField(blank=True, max_length=10, verbose_name="tier")),
+                (
+                    "reassignment_count",
+                    models.PositiveIntegerField(default=0, verbose_name="reassignments"),
+                ),
+                ("reopen_count", models.PositiveIntegerField(default=0, verbose_name="reopened")),
+                (
+                    "is_first_contact_resolution",
+                    models.BooleanField(default=False, verbose_name="first-contact resolution"),
+                ),
+                (
+                    "resolution_code",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("fixed", "Fixed (permanent)"),
+                            ("workaround", "Workaround provided"),
+                            ("user_education", "Advice / user education"),
+                            ("no_fault_found", "No fault found"),
+                            ("resolved_by_change", "Resolved by a change"),
+                            ("resolved_by_vendor", "Resolved by the vendor"),
+                            ("duplicate", "Duplicate"),
+                            ("resolved_by_parent", "Resolved with the parent incident"),
+                        ],
+                        max_length=30,
+                        verbose_name="resolution code",
+                    ),
+                ),
+                ("resolution_notes", models.TextField(blank=True, verbose_name="resolution notes")),
+                (
+                    "caused_by_change",
+                    models.CharField(blank=True, max_length=40, verbose_name="caused by change"),
+                ),
+                (
+                    "problem_reference",
+                    models.CharField(blank=True, max_length=40, verbose_name="related problem"),
+                ),
+                ("is_major", models.BooleanField(default=False, verbose_name="major incident")),
+                (
+                    "major_update_interval_minutes",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="stakeholder update every (minutes)"
+                    ),
+                ),
+                (
+                    "next_major_update_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="next stakeholder update"
+                    ),
+                ),
+                (
+                    "post_incident_review",
+                    models.TextField(blank=True, verbose_name="post-incident review"),
+                ),
+                (
+                    "post_incident_review_url",
+                    models.URLField(blank=True, verbose_name="post-incident review link"),
+                ),
+                (
+                    "opened_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="opened"),
+                ),
+                (
+                    "responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="responded"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancelled"),
+                ),
+                (
+                    "external_source",
+                    models.CharField(blank=True, max_length=40, verbose_name="external source"),
+                ),
+                (
+                    "external_reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="external reference"),
+                ),
+                ("idempotency_key", models.CharField(blank=True, editable=False, max_length=200)),
+                (
+                    "affected_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents_affecting",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="affected user",
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents_assigned",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "assignment_group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="accounts.supportgroup",
+                        verbose_name="assignment group",
+                    ),
+                ),
+                (
+                    "business_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="organization.businessunit",
+                        verbose_name="business unit",
+                    ),
+                ),
+                (
+                    "caller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents_called",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="caller",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="incidents.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "ci",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="cmdb.ci",
+                        verbose_name="configuration item",
+                    ),
+                ),
+                (
+                    "country",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="organization.country",
+                        verbose_name="country",
+                    ),
+                ),
+                (
+                    "major_incident_coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coordinated_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="major incident coordinator",
+                    ),
+                ),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="opened by",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="incidents.incident",
+                        verbose_name="parent incident",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="organization.region",
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="catalog.service",
+                        verbose_name="service",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="organization.site",
+                        verbose_name="site",
+                    ),
+                ),
+                (
+                    "subcategory",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents_sub",
+                        to="incidents.category",
+                        verbose_name="subcategory",
+                    ),
+                ),
+                (
+                    "watchers",
+                    models.ManyToManyField(
+                        blank=True, related_name="watched_incidents", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident',
-                'verbose_name_plural': 'incidents',
-                'ordering': ['-opened_at', '-id'],
+                "verbose_name": "incident",
+                "verbose_name_plural": "incidents",
+                "ordering": ["-opened_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to=itsmo.incidents.models._attachment_path, verbose_name='file')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('content_type', models.CharField(max_length=100, verbose_name='content type')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('is_internal', models.BooleanField(default=False, verbose_name='internal')),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=300,
+                        upload_to=itsmo.incidents.models._attachment_path,
+                        verbose_name="file",
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("content_type", models.CharField(max_length=100, verbose_name="content type")),
+                ("size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("is_internal", models.BooleanField(default=False, verbose_name="internal")),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="uploaded"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['uploaded_at', 'id'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["uploaded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PriorityMatrixCell',
+            name="PriorityMatrixCell",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], verbose_name='impact')),
-                ('urgency', models.PositiveSmallIntegerField(choices=[(1, '1 - High'), (2, '2 - Medium'), (3, '3 - Low')], verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'P1 - Critical'), (2, 'P2 - High'), (3, 'P3 - Moderate'), (4, 'P4 - Low'), (5, 'P5 - Planning')], verbose_name='priority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "impact",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")],
+                        verbose_name="impact",
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1 - High"), (2, "2 - Medium"), (3, "3 - Low")],
+                        verbose_name="urgency",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "P1 - Critical"),
+                            (2, "P2 - High"),
+                            (3, "P3 - Moderate"),
+                            (4, "P4 - Low"),
+                            (5, "P5 - Planning"),
+                        ],
+                        verbose_name="priority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'priority matrix cell',
-                'verbose_name_plural': 'priority matrix',
-                'ordering': ['impact', 'urgency'],
-                'constraints': [models.UniqueConstraint(fields=('impact', 'urgency'), name='priority_matrix_unique'), models.CheckConstraint(condition=models.Q(('impact__gte', 1), ('impact__lte', 3), ('urgency__gte', 1), ('urgency__lte', 3)), name='priority_matrix_levels'), models.CheckConstraint(condition=models.Q(('priority__gte', 1), ('priority__lte', 5)), name='priority_matrix_priority')],
+                "verbose_name": "priority matrix cell",
+                "verbose_name_plural": "priority matrix",
+                "ordering": ["impact", "urgency"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("impact", "urgency"), name="priority_matrix_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("impact__gte", 1),
+                            ("impact__lte", 3),
+                            ("urgency__gte", 1),
+                            ("urgency__lte", 3),
+                        ),
+                        name="priority_matrix_levels",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("priority__gte", 1), ("priority__lte", 5)),
+                        name="priority_matrix_priority",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='incident_category_unique_name_in_parent'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"), name="incident_category_unique_name_in_parent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('name',), name='incident_category_unique_root_name'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)),
+                fields=("name",),
+                name="incident_category_unique_root_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['assignment_group', 'status', 'priority', 'opened_at'], name='incident_queue'),
+            model_name="incident",
+            index=models.Index(
+                fields=["assignment_group", "status", "priority", "opened_at"],
+                name="incident_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['assignee', 'status'], name='incident_assignee_status'),
+            model_name="incident",
+            index=models.Index(fields=["assignee", "status"], name="incident_assignee_status"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'priority', 'opened_at'], name='incident_open_prio'),
+            model_name="incident",
+            index=models.Index(
+                fields=["status", "priority", "opened_at"], name="incident_open_prio"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', 'resolved_at'], name='incident_status_resolved'),
+            model_name="incident",
+            index=models.Index(fields=["status", "resolved_at"], name="incident_status_resolved"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['country', 'opened_at'], name='incident_country_opened'),
+            model_name="incident",
+            index=models.Index(fields=["country", "opened_at"], name="incident_country_opened"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['region', 'opened_at'], name='incident_region_opened'),
+            model_name="incident",
+            index=models.Index(fields=["region", "opened_at"], name="incident_region_opened"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['service', 'opened_at'], name='incident_service_opened'),
+            model_name="incident",
+            index=models.Index(fields=["service", "opened_at"], name="incident_service_opened"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['opened_at'], name='incident_opened'),
+            model_name="incident",
+            index=models.Index(fields=["opened_at"], name="incident_opened"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['resolved_at'], name='incident_resolved'),
+            model_name="incident",
+            index=models.Index(fields=["resolved_at"], name="incident_resolved"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['caller'], name='incident_caller'),
+            model_name="incident",
+            index=models.Index(fields=["caller"], name="incident_caller"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['ci', 'opened_at'], name='incident_ci_opened'),
+            model_name="incident",
+            index=models.Index(fields=["ci", "opened_at"], name="incident_ci_opened"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('impact__gte', 1), ('impact__lte', 3)), name='incident_impact_range'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("impact__gte", 1), ("impact__lte", 3)),
+                name="incident_impact_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('urgency__gte', 1), ('urgency__lte', 3)), name='incident_urgency_range'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("urgency__gte", 1), ("urgency__lte", 3)),
+                name="incident_urgency_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('priority__gte', 1), ('priority__lte', 5)), name='incident_priority_range'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("priority__gte", 1), ("priority__lte", 5)),
+                name="incident_priority_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_reference', ''), _negated=True), fields=('external_source', 'external_reference'), name='incident_unique_external_reference'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_reference", ""), _negated=True),
+                fields=("external_source", "external_reference"),
+                name="incident_unique_external_reference",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key', ''), _negated=True), fields=('opened_by', 'idempotency_key'), name='incident_unique_idempotency_key'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key", ""), _negated=True),
+                fields=("opened_by", "idempotency_key"),
+                name="incident_unique_idempotency_key",
+            ),
         ),
     ]

@@ -5,19 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_support_group_company_wide'),
-        ('catalog', '0001_initial'),
-        ('cmdb', '0002_seed_ci_classes'),
-        ('incidents', '0001_initial'),
-        ('organization', '0001_initial'),
+        ("accounts", "0002_support_group_company_wide"),
+        ("catalog", "0001_initial"),
+        ("cmdb", "0002_seed_ci_classes"),
+        ("incidents", "0001_initial"),
+        ("organization", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('status__in', ['in_progress', 'new', 'on_hold'])), fields=['assignment_group', 'priority', 'opened_at', 'id'], name='incident_open_queue'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("status__in", ["in_progress", "new", "on_hold"])),
+                fields=["assignment_group", "priority", "opened_at", "id"],
+                name="incident_open_queue",
+            ),
         ),
     ]

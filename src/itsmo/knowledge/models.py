@@ -1,0 +1,1 @@
+"""Knowledge: articles (how-to, known error, FAQ) in several languages."""
