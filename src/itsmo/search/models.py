@@ -30,6 +30,13 @@ class SearchDocument(models.Model):
         on_delete=models.CASCADE,
         related_name="search_document",
     )
+    article = models.OneToOneField(
+        "knowledge.Article",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="search_document",
+    )
     vector = TextSearchVectorField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -16,8 +16,10 @@ passed to an engine's query syntax: quotes, operators and brackets are just sepa
 a query without any word finds nothing.
 
 Weights: the number and short description (A / 10), description and resolution notes
-(B / 4), public comments (C / 1). Work notes are **not** indexed: what the search matches is
-what the caller of the record may read anyway, so no rule beyond ``visible_to`` is needed.
+(B / 4), public comments (C / 1); knowledge articles: number and titles of every language
+(A), bodies (B), category and services (C). Work notes are **not** indexed: what the
+search matches is what the caller of the record may read anyway, so no rule beyond
+``visible_to`` is needed.
 
 API: :func:`index` and :func:`remove` (called by the record's services in their
 transaction), :func:`index_many` (bulk writers, the reindex command), :func:`search`
@@ -100,6 +102,30 @@ def _incident_documents(pks: Sequence[int]) -> list[Document]:
     ]
 
 
+def _article_documents(pks: Sequence[int]) -> list[Document]:
+    """An article: number and the titles of every language (A), the bodies (B), its
+    category and services (C). One document holds every language, so a query in any of
+    them finds the article; the reader gets the text in their own language."""
+    from itsmo.knowledge.models import Article
+
+    articles = Article.objects.filter(pk__in=pks).select_related("category")
+    articles = articles.prefetch_related("translations", "services")
+    documents = []
+    for article in articles:
+        texts = list(article.translations.all())
+        about = [str(article.category or "")]
+        about += [f"{s.code} {s.name}" for s in article.services.all()]
+        documents.append(
+            Document(
+                pk=article.pk,
+                title=normalize(" ".join([article.number, *(t.title for t in texts)]))[:MAX_PART],
+                body=normalize("\n".join(t.body for t in texts))[:MAX_PART],
+                comments=normalize("\n".join(about))[:MAX_PART],
+            )
+        )
+    return documents
+
+
 def _content_type(model):
     from django.contrib.contenttypes.models import ContentType
 
@@ -107,7 +133,10 @@ def _content_type(model):
 
 
 #: model label -> (document builder, SearchDocument's key field)
-_SEARCHABLE = {"incidents.incident": (_incident_documents, "incident")}
+_SEARCHABLE = {
+    "incidents.incident": (_incident_documents, "incident"),
+    "knowledge.article": (_article_documents, "article"),
+}
 
 
 def _registration(model) -> tuple:
@@ -202,20 +231,33 @@ def reindex(model, *, batch: int = 2000, log=lambda message: None) -> int:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _pg_query(terms: list[str]) -> str:
-    return " & ".join(f"{t}:*" if len(t) >= PREFIX_MIN else t for t in terms)
+def _pg_query(terms: list[str], match: str = "all") -> str:
+    joiner = " | " if match == "any" else " & "
+    return joiner.join(f"{t}:*" if len(t) >= PREFIX_MIN else t for t in terms)
 
 
-def _fts_query(terms: list[str]) -> str:
-    return " AND ".join(f'"{t}"*' if len(t) >= PREFIX_MIN else f'"{t}"' for t in terms)
+def _fts_query(terms: list[str], match: str = "all") -> str:
+    joiner = " OR " if match == "any" else " AND "
+    return joiner.join(f'"{t}"*' if len(t) >= PREFIX_MIN else f'"{t}"' for t in terms)
 
 
-def search(model, query: str | None, user, *, queryset: models.QuerySet | None = None):
+def search(
+    model,
+    query: str | None,
+    user,
+    *,
+    queryset: models.QuerySet | None = None,
+    match: str = "all",
+):
     """Records of ``model`` that ``user`` may see and that match ``query``, best first.
 
     The result is a queryset (annotated with ``search_rank``, ordered by it, newest first
     among equals); ``queryset`` narrows the records further (filters of a list view).
+    ``match="any"`` finds records holding any of the words instead of all of them, ranked
+    by how many and how rare (suggestions from free text, e.g. knowledge deflection).
     """
+    if match not in ("all", "any"):
+        raise ValueError("match must be 'all' or 'any'")
     _, key = _registration(model)
     base = model._default_manager.all() if queryset is None else queryset
     base = base & model._default_manager.visible_to(user)
@@ -225,25 +267,25 @@ def search(model, query: str | None, user, *, queryset: models.QuerySet | None =
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        tsquery = SearchQuery(_pg_query(terms), search_type="raw", config="simple")
+        tsquery = SearchQuery(_pg_query(terms, match), search_type="raw", config="simple")
         return (
             base.filter(search_document__vector=tsquery)
             .annotate(search_rank=SearchRank(F("search_document__vector"), tsquery))
             .order_by("-search_rank", "-pk")
         )
-    match = _fts_query(terms)
+    expression = _fts_query(terms, match)
     table = SearchDocument._meta.db_table
     own = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     matching = RawSQL(
         f"SELECT d.{key}_id FROM search_fts JOIN {table} d ON d.id = search_fts.rowid"
         " WHERE search_fts MATCH %s",
-        [match],
+        [expression],
     )
     rank = RawSQL(
         f"SELECT -bm25(search_fts, {weights}) FROM search_fts WHERE search_fts MATCH %s"
         f" AND search_fts.rowid = (SELECT d.id FROM {table} d WHERE d.{key}_id = {own})",
-        [match],
+        [expression],
         output_field=models.FloatField(),
     )
     return base.filter(pk__in=matching).annotate(search_rank=rank).order_by("-search_rank", "-pk")

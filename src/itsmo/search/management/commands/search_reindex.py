@@ -10,7 +10,7 @@ from django.db import transaction
 
 from itsmo.search import services
 
-MODELS = {"incidents": "incidents.Incident"}
+MODELS = {"incidents": "incidents.Incident", "knowledge": "knowledge.Article"}
 
 
 class Command(BaseCommand):
