@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -48,6 +48,21 @@ DEFAULT_RETRY_BASE_SECONDS = 60
 #: A claimed row is retried after this long if its worker never reported back.
 CLAIM_LEASE = timedelta(minutes=10)
 SEND_BATCH = 200
+
+#: ``(notification, context) -> extra context``: values that exist only when the mail is
+#: rendered for sending and are never stored in the outbox (a single-use link's token).
+RenderHook = Callable[[Notification, dict[str, Any]], dict[str, Any] | None]
+_RENDER_HOOKS: dict[str, list[RenderHook]] = {}
+
+
+def add_render_hook(event: str, hook: RenderHook) -> None:
+    """Call ``hook`` each time a notification of ``event`` is rendered for sending (an app
+    registers it in its ``AppConfig.ready``); what it returns joins the template context."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}")
+    hooks = _RENDER_HOOKS.setdefault(event, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def max_attempts() -> int:
@@ -171,7 +186,10 @@ def notify(
 
 
 def render(notification: Notification) -> tuple[str, str, str]:
-    """Subject, text and HTML of a notification, in its language and time zone."""
+    """Subject, text and HTML of a notification, in its language and time zone.
+
+    The event's render hooks run first (see :func:`add_render_hook`): rendering is part of
+    sending, so a hook may issue something fresh for this mail, such as a survey link."""
     context = _load(notification.context)
     context.update(
         {
@@ -180,6 +198,8 @@ def render(notification: Notification) -> tuple[str, str, str]:
             "reference": notification.reference,
         }
     )
+    for hook in _RENDER_HOOKS.get(notification.event, ()):
+        context.update(hook(notification, context) or {})
     folder = f"communications/email/{notification.event}"
     language = notification.language or settings.LANGUAGE_CODE
     zone = notification.time_zone or settings.TIME_ZONE

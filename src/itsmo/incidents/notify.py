@@ -27,7 +27,9 @@ def assigned(incident) -> None:
 
 
 def resolved(incident) -> None:
-    """The caller learns the incident is resolved and may reopen it."""
+    """The caller learns the incident is resolved and may reopen it. This one mail is also
+    the satisfaction-survey invitation: ``surveys`` adds a single-use link when it is sent
+    (see ``surveys.services.invitation_context``)."""
     at = incident.resolved_at.isoformat() if incident.resolved_at else incident.version
     communications.notify(
         "resolution",

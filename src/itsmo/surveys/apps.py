@@ -8,6 +8,10 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Satisfaction surveys")
 
     def ready(self) -> None:
-        from . import metrics
+        from itsmo.communications import services as communications
+
+        from . import metrics, services
 
         metrics.register()
+        # The survey link travels in the resolution e-mail, issued when it is sent.
+        communications.add_render_hook("resolution", services.invitation_context)

@@ -1,7 +1,10 @@
 """Satisfaction surveys: created when an incident is resolved, answered once.
 
-``on_resolved`` is called by the incidents service inside the resolving transaction; the
-invitation (a fresh single-use token, only its hash stored) goes out through the worker.
+``on_resolved`` is called by the incidents service inside the resolving transaction and only
+prepares the survey. The invitation is the resolution e-mail itself (the
+``communications`` outbox, with its retries and deduplication): when that mail is rendered
+for sending, :func:`invitation_context` issues a fresh single-use token for the caller and
+puts the link in it. Only the token's SHA-256 is stored, in the survey, never in the outbox.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.db import transaction
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from itsmo.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -32,10 +36,9 @@ def _new_token() -> tuple[str, str]:
 
 
 def on_resolved(incident) -> Survey | None:
-    """A survey for the caller of ``incident`` (just resolved); the invitation is queued on
-    commit. A survey already answered stays as it is; an unanswered one is sent again."""
-    from . import tasks
-
+    """The survey for the caller of ``incident`` (just resolved). A survey already answered
+    stays as it is; an unanswered one gets a new, unguessable hash, so the link of an
+    earlier resolution stops working and the new resolution e-mail carries a fresh one."""
     _raw, digest = _new_token()
     survey, created = Survey.objects.get_or_create(
         incident_id=incident.pk, defaults={"token_hash": digest}
@@ -44,9 +47,28 @@ def on_resolved(incident) -> Survey | None:
         return survey
     if not created:
         Survey.objects.filter(pk=survey.pk).update(token_hash=digest, sent_at=None)
-    survey_id = survey.pk
-    transaction.on_commit(lambda: tasks.send_invitation.enqueue(survey_id=survey_id))
     return survey
+
+
+def invitation_context(notification, context: dict) -> dict:
+    """Render hook of the ``resolution`` e-mail (registered in ``apps.py``): for the caller
+    of a still resolved incident with an unanswered survey, ``survey_url`` is a link with a
+    token issued now (the previous link stops working). Others get no link."""
+    from itsmo.incidents.models import Status
+
+    incident = context.get("incident")
+    if incident is None or not notification.recipient_id:
+        return {}
+    if notification.recipient_id != incident.caller_id:
+        return {}
+    if incident.status not in (Status.RESOLVED, Status.CLOSED):
+        return {}  # reopened before the mail went out: the next resolution brings the link
+    survey = Survey.objects.filter(incident_id=incident.pk, answered_at__isnull=True).first()
+    if survey is None:
+        return {}
+    token = issue_token(survey)
+    base_url = getattr(settings, "ITSMO_BASE_URL", "").rstrip("/")
+    return {"survey_url": base_url + reverse("surveys:answer", args=[token])}
 
 
 def issue_token(survey: Survey) -> str:
