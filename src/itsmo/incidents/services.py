@@ -740,6 +740,26 @@ def link_parent(
     return child
 
 
+@transaction.atomic
+def link_problem(
+    incident: Incident, problem, *, actor: User | None, version: int | None = None
+) -> Incident:
+    """Relate the incident to ``problem`` (``None`` unlinks), in any state: a closed incident
+    still counts as evidence of its problem. Used by problem management."""
+    actor = _actor(actor)
+    _require_staff(actor, "link incidents to problems")
+    locked = _lock(incident, version)
+    if locked.problem_id == (problem.pk if problem is not None else None):
+        _sync(incident, locked)
+        return incident
+    before = locked.problem.number if locked.problem_id else ""
+    locked.problem = problem
+    save_versioned(locked, locked.version, ["problem"])
+    journal.record_changes(locked, actor, {"problem": (before, problem.number if problem else "")})
+    _sync(incident, locked)
+    return incident
+
+
 # -- attachments -----------------------------------------------------------------------------
 
 
