@@ -302,6 +302,26 @@ def save_translation(
     return translation
 
 
+@transaction.atomic
+def edit_article(
+    article: Article,
+    *,
+    actor: User | None,
+    version: int | None,
+    language: str,
+    title: str,
+    body: str,
+    **changes: Any,
+) -> Article:
+    """One edit of the form: metadata (``EDITABLE_FIELDS``) and the text in ``language``,
+    under one version check."""
+    _lock(article, version)
+    save_translation(article, actor=actor, language=language, title=title, body=body)
+    if changes:
+        update_article(article, actor=actor, version=None, **changes)
+    return article
+
+
 def next_states(article: Article, actor) -> list[str]:
     """The states ``actor`` may move ``article`` to now (what the UI offers)."""
     if not is_staff(actor):

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from itsmo.knowledge import views as knowledge
+
 from . import views
 
 app_name = "portal"
@@ -12,4 +14,6 @@ urlpatterns = [
     path("incidents/<str:number>/comment/", views.comment, name="comment"),
     path("incidents/<str:number>/reopen/", views.reopen, name="reopen"),
     path("incidents/<str:number>/survey/", views.survey, name="survey"),
+    path("knowledge/suggestions/", knowledge.portal_suggestions, name="suggestions"),
+    path("knowledge/<str:number>/", knowledge.portal_article, name="article"),
 ]

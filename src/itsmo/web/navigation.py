@@ -157,7 +157,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="knowledge",
                 label=_("Knowledge"),
-                url_name=None,
+                url_name="knowledge:list",
                 summary=_(
                     "Articles that help people solve issues themselves and help agents "
                     "resolve them faster."
