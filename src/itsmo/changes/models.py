@@ -354,7 +354,9 @@ class ChangeCI(models.Model):
 def _type_is(*types: str):
     def guard(change: Change, **context) -> str | None:
         if change.type not in types:
-            return str(_("this step is not part of a %(type)s change")) % {"type": change.type}
+            return str(_("this step is not part of the lifecycle of %(type)s changes")) % {
+                "type": change.type
+            }
         return None
 
     return guard
