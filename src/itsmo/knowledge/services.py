@@ -223,6 +223,14 @@ def create_article(
 
 
 @transaction.atomic
+def lock_version(article: Article, *, actor: User | None, version: int | None) -> Article:
+    """Lock the article for the caller's transaction, refusing a stale ``version`` (409);
+    several writes of one request then share one version check."""
+    _require_staff(_actor(actor), "edit knowledge articles")
+    return _lock(article, version)
+
+
+@transaction.atomic
 def update_article(
     article: Article, *, actor: User | None, version: int | None, **changes: Any
 ) -> Article:
