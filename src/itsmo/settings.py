@@ -128,7 +128,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("ITSMO_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'itsmo.sqlite3'}",
-        conn_max_age=env_int("ITSMO_DATABASE_CONN_MAX_AGE", 0),
+        # A web worker keeps its connection between requests (a PostgreSQL connection costs
+        # a few milliseconds to open); a broken one is replaced before the next request.
+        conn_max_age=env_int("ITSMO_DATABASE_CONN_MAX_AGE", 300),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

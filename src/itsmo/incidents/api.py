@@ -4,7 +4,10 @@ journal and SLA clocks. Thin: parse, look up what the user may see, call a servi
 from datetime import datetime
 from typing import Any
 
-from ninja import Field, Header, Query, Router, Schema
+from django.db.models import Q
+from django.http import FileResponse
+from ninja import Field, File, Form, Header, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup, User
@@ -14,14 +17,22 @@ from itsmo.changes.models import Change
 from itsmo.cmdb.models import CI
 from itsmo.core import journal, registry
 from itsmo.core.api import JournalEntryOut
-from itsmo.core.errors import ValidationFailed
+from itsmo.core.errors import NotFound, ValidationFailed
 from itsmo.organization.models import BusinessUnit, Country, Site
 from itsmo.problems.models import Problem
 from itsmo.search import services as search
 from itsmo.slm.models import SLAClock
 
-from . import services
-from .models import Category, Channel, Incident, OnHoldReason, ResolutionCode, Status
+from . import priority, services, workspace
+from .models import (
+    Attachment,
+    Category,
+    Channel,
+    Incident,
+    OnHoldReason,
+    ResolutionCode,
+    Status,
+)
 
 router = Router(tags=["incidents"])
 
@@ -238,6 +249,10 @@ class IncidentPatch(Schema):
     affected_user: str | None = None
     caused_by_change: str | None = Field(None, description="change number (CHG…)")
     problem: str | None = Field(None, description="problem number (PRB…)")
+    parent: str | None = Field(
+        None,
+        description="parent incident number (INC…): its resolution resolves this one; null unlinks",
+    )
     is_first_contact_resolution: bool | None = None
     is_major: bool | None = None
     major_incident_coordinator: str | None = None
@@ -332,6 +347,15 @@ def _group(value: str | None, user, field: str = "assignment_group") -> SupportG
     return found
 
 
+def _parent(value: str | None, user) -> Incident | None:
+    if not value:
+        return None
+    found = Incident.objects.visible_to(user).filter(number__iexact=value.strip()).first()
+    if found is None:
+        raise ValidationFailed(f"no incident {value!r}", field="parent")
+    return found
+
+
 _LOOKUPS = {
     "service": lambda v, u: _by_code(Service, v, "service"),
     "country": lambda v, u: _by_code(Country, v, "country"),
@@ -394,7 +418,9 @@ def create_incident(
         idempotency_key=idempotency_key or "",
         **values,
     )
-    return (200 if incident.is_replay else 201), _detail(incident)
+    # The new incident is answered as it was written (its links are already in memory);
+    # reading it back would only cost a query.
+    return (200 if incident.is_replay else 201), incident
 
 
 @router.get(
@@ -477,14 +503,22 @@ def patch_incident(request, number: str, payload: IncidentPatch):
         assignment["group"] = group
     if "assignee" in data:
         assignment["assignee"] = _user(data.pop("assignee"), "assignee")
+    parent = services.KEEP_PARENT
+    if "parent" in data:
+        parent = _parent(data.pop("parent"), request.user)
     changes = {}
     for name, value in data.items():
         lookup = _LOOKUPS.get(name)
         changes[name] = lookup(value, request.user) if lookup else value
         if value is None and name not in _LOOKUPS and name != "major_update_interval_minutes":
             raise ValidationFailed(f"{name} cannot be null", field=name)
-    services.patch_incident(
-        incident, actor=request.user, version=version, assignment=assignment, **changes
+    services.patch_with_parent(
+        incident,
+        actor=request.user,
+        version=version,
+        parent=parent,
+        assignment=assignment,
+        **changes,
     )
     return _detail(incident)
 
@@ -542,3 +576,285 @@ def get_journal(request, number: str):
 def get_slas(request, number: str):
     incident = services.get_visible(number, request.user)
     return IncidentOut.resolve_slas(incident)
+
+
+# -- attachments -----------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    internal: bool
+    uploaded_by: str | None
+    uploaded_at: datetime
+
+    @staticmethod
+    def resolve_internal(obj: Attachment) -> bool:
+        return obj.is_internal
+
+    @staticmethod
+    def resolve_uploaded_by(obj: Attachment) -> str | None:
+        return _code(obj.uploaded_by, "username")
+
+
+def _attachments(incident: Incident, user):
+    attachments = incident.attachments.select_related("uploaded_by").order_by("uploaded_at", "id")
+    return attachments if user.is_staff_member else attachments.filter(is_internal=False)
+
+
+@router.get(
+    "/incidents/{number}/attachments",
+    response=list[AttachmentOut],
+    summary="The incident's attachments (internal ones for staff only)",
+)
+def list_attachments(request, number: str):
+    incident = services.get_visible(number, request.user)
+    return list(_attachments(incident, request.user))
+
+
+@router.post(
+    "/incidents/{number}/attachments",
+    response={201: AttachmentOut},
+    summary="Attach a file",
+    description=(
+        "Multipart upload, field `file`; `internal` (staff only) hides it from the caller. "
+        "A file over the size limit (`ITSMO_ATTACHMENT_MAX_BYTES`) or of a type outside the "
+        "allow-list (`ITSMO_ATTACHMENT_TYPES`, judged by the file name's extension) is a 422 "
+        "naming `file`."
+    ),
+)
+def post_attachment(
+    request, number: str, file: File[UploadedFile] = None, internal: Form[bool] = False
+):
+    incident = services.get_visible(number, request.user)
+    if file is None:
+        raise ValidationFailed("send the file in the multipart field 'file'", field="file")
+    attachment = services.add_attachment(
+        incident, actor=request.user, file=file, name=file.name or "", internal=internal
+    )
+    return 201, attachment
+
+
+@router.get(
+    "/incidents/{number}/attachments/{attachment_id}",
+    summary="Download an attachment",
+    description="The file itself, as a download (`Content-Disposition: attachment`).",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "the file",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_attachment(request, number: str, attachment_id: int):
+    incident = services.get_visible(number, request.user)
+    attachment = workspace.attachment(
+        incident, attachment_id, include_internal=request.user.is_staff_member
+    )
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} on {incident.number}")
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- watchers --------------------------------------------------------------------------------
+
+
+class WatcherOut(Schema):
+    username: str
+    name: str
+
+    @staticmethod
+    def resolve_name(obj: User) -> str:
+        return str(obj)
+
+
+class WatcherIn(Schema):
+    username: str = Field(..., min_length=1, max_length=150)
+
+
+def _watchers(incident: Incident) -> list[User]:
+    return list(incident.watchers.order_by("username"))
+
+
+@router.get(
+    "/incidents/{number}/watchers",
+    response=list[WatcherOut],
+    summary="Who watches the incident (gets its public comments)",
+)
+def list_watchers(request, number: str):
+    return _watchers(services.get_visible(number, request.user))
+
+
+@router.post(
+    "/incidents/{number}/watchers",
+    response={201: list[WatcherOut]},
+    summary="Add a watcher",
+    description="Staff add anyone; end users only themselves. Answers the watch list.",
+)
+def post_watcher(request, number: str, payload: WatcherIn):
+    incident = services.get_visible(number, request.user)
+    user = _user(payload.username, "username")
+    services.add_watcher(incident, actor=request.user, user=user)
+    return 201, _watchers(incident)
+
+
+@router.delete(
+    "/incidents/{number}/watchers/{username}",
+    response={204: None},
+    summary="Remove a watcher",
+    description="Staff remove anyone; end users only themselves. 404 if not watching.",
+)
+def delete_watcher(request, number: str, username: str):
+    incident = services.get_visible(number, request.user)
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    services.remove_watcher(incident, actor=request.user, user=user)
+    return 204, None
+
+
+# -- parent and children ---------------------------------------------------------------------
+
+
+@router.get(
+    "/incidents/{number}/children",
+    response=list[IncidentListOut],
+    summary="The incidents that follow this one (resolved with it)",
+    description="Set a child's parent with `PATCH /incidents/{number}` and `parent`.",
+)
+@paginate(PagePagination)
+def list_children(request, number: str):
+    incident = services.get_visible(number, request.user)
+    return (
+        Incident.objects.visible_to(request.user)
+        .filter(parent=incident)
+        .select_related(
+            "caller", "service", "ci", "country", "region", "assignment_group", "assignee"
+        )
+        .order_by("opened_at", "id")
+    )
+
+
+# -- categories and the priority matrix ------------------------------------------------------
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    service: str | None
+    sort_order: int
+    children: list["CategoryOut"] = []
+
+
+CategoryOut.model_rebuild()
+
+
+class CategoryIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    parent: int | None = Field(None, description="id of a top-level category: a subcategory")
+    service: str | None = Field(None, description="service code: offered for it only")
+    sort_order: int = Field(0, ge=0, le=32767)
+
+
+def _category_node(category: Category, children: list[dict]) -> dict:
+    return {
+        "id": category.pk,
+        "name": category.name,
+        "service": category.service.code if category.service_id else None,
+        "sort_order": category.sort_order,
+        "children": children,
+    }
+
+
+@router.get(
+    "/incident-categories",
+    response=list[CategoryOut],
+    summary="The active incident categories, as a tree",
+    description=(
+        "Top-level categories with their subcategories in `children`. With `service`, only "
+        "the categories offered for that service (or for any service)."
+    ),
+)
+def list_categories(request, service: str | None = None):
+    categories = Category.objects.filter(is_active=True).select_related("service")
+    if service:
+        found = _by_code(Service, service, "service")
+        categories = categories.filter(Q(service__isnull=True) | Q(service=found))
+    nodes = list(categories.order_by("sort_order", "name", "id"))
+    by_parent: dict[int | None, list[Category]] = {}
+    for category in nodes:
+        by_parent.setdefault(category.parent_id, []).append(category)
+
+    def tree(parent_id: int | None, seen: frozenset[int]) -> list[dict]:
+        return [
+            _category_node(c, tree(c.pk, seen | {c.pk}) if c.pk not in seen else [])
+            for c in by_parent.get(parent_id, [])
+        ]
+
+    return tree(None, frozenset())
+
+
+@router.post(
+    "/incident-categories",
+    response={201: CategoryOut},
+    summary="Define an incident category or subcategory (administrators)",
+)
+def create_category(request, payload: CategoryIn):
+    parent = None
+    if payload.parent is not None:
+        parent = Category.objects.filter(pk=payload.parent).first()
+        if parent is None:
+            raise ValidationFailed(f"no category {payload.parent}", field="parent")
+    category = services.create_category(
+        actor=request.user,
+        name=payload.name,
+        parent=parent,
+        service=_by_code(Service, payload.service, "service"),
+        sort_order=payload.sort_order,
+    )
+    return 201, _category_node(category, [])
+
+
+class PriorityCellOut(Schema):
+    impact: int
+    urgency: int
+    priority: int
+    label: str
+    is_default: bool = Field(..., description="false: a configured override of ITIL's 3x3")
+
+
+@router.get(
+    "/priority-matrix",
+    response=list[PriorityCellOut],
+    summary="Impact x urgency → priority, as configured",
+    description="The nine cells, by impact then urgency (1 high - 3 low); P1 critical - P5.",
+)
+def get_priority_matrix(request):
+    overrides = services.priority_matrix()
+    cells = []
+    for impact in priority.LEVELS:
+        for urgency in priority.LEVELS:
+            value = priority.priority_for(impact, urgency, overrides)
+            cells.append(
+                {
+                    "impact": impact,
+                    "urgency": urgency,
+                    "priority": value,
+                    "label": priority.label(value),
+                    "is_default": (impact, urgency) not in overrides,
+                }
+            )
+    return cells

@@ -122,28 +122,33 @@ def calendar_for_record(definition: SLADefinition, incident) -> Calendar:
     return default_calendar("UTC")
 
 
-def matching_definitions(incident, kind: str = DefinitionKind.SLA) -> list[SLADefinition]:
-    def any_or(field: str, value) -> Q:
-        return Q(**{f"{field}__isnull": True}) | Q(**{field: value})
+def _applies(definition: SLADefinition, incident) -> bool:
+    def any_or(value, wanted) -> bool:
+        return value is None or value == wanted
 
-    query = (
-        SLADefinition.objects.filter(
-            is_active=True, record_type=RecordType.INCIDENT, kind=kind, priority__isnull=True
+    return (
+        any_or(definition.priority, incident.priority)
+        and any_or(definition.service_id, incident.service_id)
+        and any_or(definition.country_id, incident.country_id)
+        and any_or(definition.region_id, incident.region_id)
+        and any_or(definition.business_unit_id, incident.business_unit_id)
+        and (
+            definition.kind != DefinitionKind.OLA
+            or (
+                incident.assignment_group_id is not None
+                and any_or(definition.support_group_id, incident.assignment_group_id)
+            )
         )
-        | SLADefinition.objects.filter(
-            is_active=True, record_type=RecordType.INCIDENT, kind=kind, priority=incident.priority
-        )
-    ).filter(
-        any_or("service", incident.service_id),
-        any_or("country", incident.country_id),
-        any_or("region", incident.region_id),
-        any_or("business_unit", incident.business_unit_id),
     )
-    if kind == DefinitionKind.OLA:
-        if incident.assignment_group_id is None:
-            return []
-        query = query.filter(any_or("support_group", incident.assignment_group_id))
-    return list(query.select_related("calendar").order_by("pk"))
+
+
+def matching_definitions(incident, kind: str | None = DefinitionKind.SLA) -> list[SLADefinition]:
+    """The active incident definitions of ``kind`` (every kind for ``None``) that apply to
+    ``incident``: one read of the active definitions (a handful), matched in memory."""
+    query = SLADefinition.objects.filter(is_active=True, record_type=RecordType.INCIDENT)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return [d for d in query.select_related("calendar").order_by("pk") if _applies(d, incident)]
 
 
 # -- reading and storing a clock -----------------------------------------------------------
@@ -253,7 +258,10 @@ def attach_clocks(incident, *, now: datetime | None = None) -> list[SLAClock]:
     context = _Context(now, {})
     clocks = []
     start = incident.opened_at
-    for definition in matching_definitions(incident, DefinitionKind.SLA):
+    definitions = matching_definitions(incident, None)
+    for definition in definitions:
+        if definition.kind != DefinitionKind.SLA:
+            continue
         if definition.response_target_minutes:
             stopped = {"stopped_at": incident.responded_at} if incident.responded_at else {}
             clocks.append(
@@ -277,13 +285,17 @@ def attach_clocks(incident, *, now: datetime | None = None) -> list[SLAClock]:
                     pauses=_initial_pauses(definition, incident, start),
                 )
             )
-    clocks += _ola_clocks(incident, start, context)
+    clocks += _ola_clocks(incident, start, [d for d in definitions if d.kind == DefinitionKind.OLA])
     for item in clocks:
         _refresh(item, context.calendar(item.definition, incident), now)
     return SLAClock.objects.bulk_create(clocks)
 
 
-def _ola_clocks(incident, start: datetime, context: _Context) -> list[SLAClock]:
+def _ola_clocks(incident, start: datetime, definitions=None) -> list[SLAClock]:
+    """OLA clocks for the incident's current group (``definitions``: the matching OLA
+    definitions, when the caller already read them)."""
+    if definitions is None:
+        definitions = matching_definitions(incident, DefinitionKind.OLA)
     return [
         _new_clock(
             incident,
@@ -294,7 +306,7 @@ def _ola_clocks(incident, start: datetime, context: _Context) -> list[SLAClock]:
             support_group_id=incident.assignment_group_id,
             pauses=_initial_pauses(definition, incident, start),
         )
-        for definition in matching_definitions(incident, DefinitionKind.OLA)
+        for definition in definitions
         if definition.resolution_target_minutes
     ]
 
@@ -415,7 +427,7 @@ def on_reassignment(incident, old_group_id: int | None, *, now: datetime | None 
             stopped_at__isnull=True,
         ).values_list("definition_id", flat=True)
     )
-    new = [c for c in _ola_clocks(incident, now, context) if c.definition_id not in already]
+    new = [c for c in _ola_clocks(incident, now) if c.definition_id not in already]
     for item in new:
         _refresh(item, context.calendar(item.definition, incident), now)
     SLAClock.objects.bulk_create(new)
