@@ -818,21 +818,16 @@ def add_attachment(
 # -- reading ---------------------------------------------------------------------------------
 
 
+#: What a detail view reads on every incident, joined in the one query that loads it. The
+#: other links (site, categories, parent, coordinator, problem, change...) are often empty
+#: and load on first use: on PostgreSQL, planning a join of all fifteen tables costs more
+#: (5-9 ms) than the handful of primary-key reads it saves (~0.2 ms each).
 _DETAIL_RELATED = (
     "caller",
-    "affected_user",
     "service",
-    "ci",
-    "country",
-    "region",
-    "site",
+    "country__region",
     "assignment_group",
     "assignee",
-    "category",
-    "subcategory",
-    "parent",
-    "major_incident_coordinator",
-    "business_unit",
 )
 
 
@@ -872,3 +867,85 @@ def patch_incident(
     if assignment:
         assign(incident, actor=actor, **assignment)
     return incident
+
+
+# -- watchers, parent by PATCH, categories (API) -----------------------------------------------
+
+
+def add_watcher(incident: Incident, *, actor: User | None, user: User) -> Incident:
+    """``user`` watches ``incident`` (gets its public comments); journaled. End users may
+    only add themselves. Adding a watcher twice changes nothing."""
+    if not user.is_active:
+        raise ValidationFailed(f"{user.username} is not an active user", field="username")
+    return set_watchers(incident, actor=actor, add=[user])
+
+
+def remove_watcher(incident: Incident, *, actor: User | None, user: User) -> Incident:
+    """``user`` stops watching ``incident``; journaled. A user who was not watching is a
+    :class:`NotFound`."""
+    if not incident.watchers.filter(pk=user.pk).exists():
+        raise NotFound(f"{user.username} does not watch {incident.number}", field="username")
+    return set_watchers(incident, actor=actor, remove=[user])
+
+
+#: ``patch_with_parent(parent=KEEP_PARENT)`` leaves the parent link as it is.
+KEEP_PARENT = object()
+
+
+@transaction.atomic
+def patch_with_parent(
+    incident: Incident,
+    *,
+    actor: User | None,
+    version: int,
+    parent: Any = KEEP_PARENT,
+    assignment: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Incident:
+    """:func:`patch_incident` and :func:`link_parent` (``None`` unlinks) in one transaction,
+    against the one ``version`` the client read."""
+    patch_incident(incident, actor=actor, version=version, assignment=assignment, **changes)
+    if parent is KEEP_PARENT:
+        return incident
+    current = Incident.objects.filter(pk=incident.pk).values_list("parent_id", flat=True).get()
+    if current != (parent.pk if parent is not None else None):
+        link_parent(incident, parent, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def create_category(
+    *,
+    actor: User | None,
+    name: str,
+    parent: Category | None = None,
+    service: Service | None = None,
+    sort_order: int = 0,
+) -> Category:
+    """A new incident category (``parent``: a top-level category, making a subcategory);
+    administrators only. Names are unique among siblings."""
+    from itsmo.accounts.models import Role
+
+    actor = _actor(actor)
+    if actor is not None and not actor.has_role(Role.ADMINISTRATOR):
+        raise PermissionDenied("only administrators may define incident categories")
+    name = _check_text(name, "name", required=True, max_length=100)
+    if parent is not None and parent.parent_id is not None:
+        raise ValidationFailed(
+            "categories have two levels: the parent must be a top-level category",
+            field="parent",
+        )
+    if not isinstance(sort_order, int) or isinstance(sort_order, bool) or sort_order < 0:
+        raise ValidationFailed("sort_order must be a whole number from 0", field="sort_order")
+    siblings = Category.objects.filter(parent=parent, name__iexact=name)
+    if siblings.exists():
+        raise ValidationFailed(f"there already is a category {name!r} here", field="name")
+    try:
+        with transaction.atomic():
+            category = Category.objects.create(
+                name=name, parent=parent, service=service, sort_order=sort_order
+            )
+    except IntegrityError:
+        raise ValidationFailed(f"there already is a category {name!r} here", field="name") from None
+    journal.record_created(category, actor)
+    return category
