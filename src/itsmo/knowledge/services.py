@@ -316,15 +316,15 @@ def edit_article(
     *,
     actor: User | None,
     version: int | None,
-    language: str,
+    text_language: str,
     title: str,
     body: str,
     **changes: Any,
 ) -> Article:
-    """One edit of the form: metadata (``EDITABLE_FIELDS``) and the text in ``language``,
-    under one version check."""
+    """One edit of the form: metadata (``EDITABLE_FIELDS``) and the text in
+    ``text_language``, under one version check."""
     _lock(article, version)
-    save_translation(article, actor=actor, language=language, title=title, body=body)
+    save_translation(article, actor=actor, language=text_language, title=title, body=body)
     if changes:
         update_article(article, actor=actor, version=None, **changes)
     return article

@@ -210,7 +210,7 @@ def article_edit(request, number: str):
                 article,
                 actor=request.user,
                 version=data["version"],
-                language=language,
+                text_language=language,
                 title=data["title"],
                 body=data["body"],
                 **_form_values(data),
