@@ -2,8 +2,6 @@
 and the problem candidates of recurring-incident detection. Thin: parse, look up what the
 user may see, call a service."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
