@@ -21,6 +21,7 @@ COMMANDS = {
     "cmdb export": "export CIs (and relationships) to CSV",
     "mail ingest": "open or update incidents from an e-mail file or standard input",
     "search reindex": "rebuild the full-text search index",
+    "problems detect": "propose problem candidates from recurring incidents (--since DATE)",
 }
 
 

@@ -60,6 +60,9 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "communications.poll", "itsmo.communications.tasks.poll_mailbox", timedelta(minutes=1)
     ),
+    PeriodicJob(
+        "problems.detect", "itsmo.problems.tasks.detect_recurring_incidents", timedelta(hours=6)
+    ),
 ]
 
 
