@@ -119,7 +119,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="changes",
                 label=_("Changes"),
-                url_name=None,
+                url_name="changes:list",
                 roles=STAFF,
                 summary=_(
                     "Request, assess, approve (CAB or ECAB), schedule and review standard, "
