@@ -196,7 +196,7 @@ def load_incidents(total: int) -> None:
                 number, caller_id, opened_by_id, channel, short_description, description,
                 impact, urgency, priority, status, on_hold_reason, tier, reassignment_count,
                 reopen_count, is_first_contact_resolution, resolution_code, resolution_notes,
-                caused_by_change, problem_reference, is_major, post_incident_review,
+                caused_by_change_id, problem_id, is_major, post_incident_review,
                 post_incident_review_url, opened_at, responded_at, resolved_at, closed_at,
                 external_source, external_reference, idempotency_key, created_at, updated_at,
                 version, country_id, region_id, assignment_group_id, service_id)
@@ -216,7 +216,7 @@ def load_incidents(total: int) -> None:
                 (%(tiers)s::text[])[gi], 0, 0, false,
                 CASE WHEN o < 0.03 THEN '' ELSE 'fixed' END,
                 CASE WHEN o < 0.03 THEN '' ELSE 'replaced the ' || w4 END,
-                '', '', false, '', '',
+                NULL, NULL, false, '', '',
                 opened, opened + interval '20 minutes',
                 CASE WHEN o < 0.03 THEN NULL ELSE opened + interval '6 hours' END,
                 CASE WHEN o < 0.03 OR g > %(total)s - %(total)s / 50 THEN NULL

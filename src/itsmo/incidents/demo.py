@@ -53,7 +53,14 @@ from itsmo.core import numbering
 from itsmo.core.demo import DemoContext, step
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.slm import services as slm
-from itsmo.slm.models import ClockState, DefinitionKind, Metric, SLAClock, SLADefinition
+from itsmo.slm.models import (
+    ClockState,
+    DefinitionKind,
+    Metric,
+    RecordType,
+    SLAClock,
+    SLADefinition,
+)
 
 from . import services
 from .models import Category, Incident, OnHoldReason, ResolutionCode, Status
@@ -202,7 +209,10 @@ class Planner:
             "pk", "country_id"
         ):
             self.cis.setdefault(country_id, []).append(pk)
-        self.ci_objects: dict[int, CI] = {}
+        # Every CI a plan may name, read once (a query per CI made medium scale crawl).
+        self.ci_objects: dict[int, CI] = CI.objects.only(
+            "pk", "number", "name", "country_id", "site_id"
+        ).in_bulk()
         troubled = [pk for pks in self.cis.values() for pk in pks[:1]]
         self.rng.shuffle(troubled)
         self.recurring = troubled[:5]
@@ -230,8 +240,6 @@ class Planner:
     def ci(self, pk: int | None) -> CI | None:
         if pk is None:
             return None
-        if pk not in self.ci_objects:
-            self.ci_objects[pk] = CI.objects.get(pk=pk)
         return self.ci_objects[pk]
 
     def _member(self, code: str):
@@ -421,6 +429,11 @@ class BulkWriter:
         self.content_type = ContentType.objects.get_for_model(Incident, for_concrete_model=False)
         self.matrix = services.priority_matrix()
         self.definitions: dict[tuple, list[SLADefinition]] = {}
+        self.active_definitions = list(
+            SLADefinition.objects.filter(is_active=True, kind=DefinitionKind.SLA)
+            .select_related("calendar")
+            .order_by("pk")
+        )
         self.context = slm._Context(timezone.now(), {})
         self.groups: dict[str, Any] = {}
 
@@ -433,7 +446,11 @@ class BulkWriter:
             incident.business_unit_id,
         )
         if key not in self.definitions:
-            self.definitions[key] = slm.matching_definitions(incident, DefinitionKind.SLA)
+            self.definitions[key] = [
+                d
+                for d in self.active_definitions
+                if d.record_type == RecordType.INCIDENT and slm.applies(d, incident)
+            ]
         return self.definitions[key]
 
     def _group(self, code: str):

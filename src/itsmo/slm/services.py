@@ -122,7 +122,9 @@ def calendar_for_record(definition: SLADefinition, incident) -> Calendar:
     return default_calendar("UTC")
 
 
-def _applies(definition: SLADefinition, incident) -> bool:
+def applies(definition: SLADefinition, incident) -> bool:
+    """Whether ``definition`` (active, for incidents) applies to ``incident``."""
+
     def any_or(value, wanted) -> bool:
         return value is None or value == wanted
 
@@ -148,7 +150,7 @@ def matching_definitions(incident, kind: str | None = DefinitionKind.SLA) -> lis
     query = SLADefinition.objects.filter(is_active=True, record_type=RecordType.INCIDENT)
     if kind is not None:
         query = query.filter(kind=kind)
-    return [d for d in query.select_related("calendar").order_by("pk") if _applies(d, incident)]
+    return [d for d in query.select_related("calendar").order_by("pk") if applies(d, incident)]
 
 
 # -- reading and storing a clock -----------------------------------------------------------
