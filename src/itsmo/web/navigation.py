@@ -109,7 +109,7 @@ SECTIONS: tuple[Section, ...] = (
             Entry(
                 key="problems",
                 label=_("Problems"),
-                url_name=None,
+                url_name="problems:list",
                 roles=STAFF,
                 summary=_(
                     "Find the root cause behind recurring incidents, document workarounds "
