@@ -21,9 +21,10 @@ class NotificationStatus(models.TextChoices):
 class Notification(models.Model):
     """One e-mail to one recipient, written in the transaction of the change it announces.
 
-    ``context`` is JSON: plain values, and records as ``{"$model": "app.model", "pk": 1}``
+    ``context`` is JSON: plain values, records as ``{"$model": "app.model", "pk": 1}``
     references that are loaded again when the mail is rendered (in the recipient's
-    language, at sending time). ``dedup_key`` is unique: an event never mails anyone twice.
+    language, at sending time) and datetimes as ``{"$datetime": "<ISO 8601>"}``.
+    ``dedup_key`` is unique: an event never mails anyone twice.
     """
 
     event = models.CharField(_("event"), max_length=40)

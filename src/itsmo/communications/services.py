@@ -42,6 +42,7 @@ EVENTS = (
     "sla_warning",
     "sla_breach",
     "major_update",
+    "major_update_reminder",
 )
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_RETRY_BASE_SECONDS = 60
@@ -86,7 +87,7 @@ def _dump(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_dump(v) for v in value]
     if isinstance(value, datetime):
-        return value.isoformat()
+        return {"$datetime": value.isoformat()}
     return value
 
 
@@ -95,6 +96,8 @@ def _load(value: Any) -> Any:
         if set(value) == {"$model", "pk"}:
             model = apps.get_model(value["$model"])
             return model._default_manager.get(pk=value["pk"])
+        if set(value) == {"$datetime"}:
+            return datetime.fromisoformat(value["$datetime"])
         return {k: _load(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_load(v) for v in value]

@@ -53,6 +53,11 @@ SCHEDULE: list[PeriodicJob] = [
         timedelta(hours=1),
     ),
     PeriodicJob(
+        "incidents.remind_major_updates",
+        "itsmo.incidents.tasks.remind_major_updates",
+        timedelta(minutes=1),
+    ),
+    PeriodicJob(
         "communications.send_due",
         "itsmo.communications.tasks.send_due_notifications",
         timedelta(minutes=1),

@@ -581,7 +581,7 @@ def get_slas(request, number: str):
 # -- attachments -----------------------------------------------------------------------------
 
 
-class AttachmentOut(Schema):
+class IncidentAttachmentOut(Schema):
     id: int
     name: str
     content_type: str
@@ -606,7 +606,7 @@ def _attachments(incident: Incident, user):
 
 @router.get(
     "/incidents/{number}/attachments",
-    response=list[AttachmentOut],
+    response=list[IncidentAttachmentOut],
     summary="The incident's attachments (internal ones for staff only)",
 )
 def list_attachments(request, number: str):
@@ -616,7 +616,7 @@ def list_attachments(request, number: str):
 
 @router.post(
     "/incidents/{number}/attachments",
-    response={201: AttachmentOut},
+    response={201: IncidentAttachmentOut},
     summary="Attach a file",
     description=(
         "Multipart upload, field `file`; `internal` (staff only) hides it from the caller. "
@@ -672,7 +672,7 @@ def download_attachment(request, number: str, attachment_id: int):
 # -- watchers --------------------------------------------------------------------------------
 
 
-class WatcherOut(Schema):
+class IncidentWatcherOut(Schema):
     username: str
     name: str
 
@@ -681,7 +681,7 @@ class WatcherOut(Schema):
         return str(obj)
 
 
-class WatcherIn(Schema):
+class IncidentWatcherIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
 
 
@@ -691,7 +691,7 @@ def _watchers(incident: Incident) -> list[User]:
 
 @router.get(
     "/incidents/{number}/watchers",
-    response=list[WatcherOut],
+    response=list[IncidentWatcherOut],
     summary="Who watches the incident (gets its public comments)",
 )
 def list_watchers(request, number: str):
@@ -700,11 +700,11 @@ def list_watchers(request, number: str):
 
 @router.post(
     "/incidents/{number}/watchers",
-    response={201: list[WatcherOut]},
+    response={201: list[IncidentWatcherOut]},
     summary="Add a watcher",
     description="Staff add anyone; end users only themselves. Answers the watch list.",
 )
-def post_watcher(request, number: str, payload: WatcherIn):
+def post_watcher(request, number: str, payload: IncidentWatcherIn):
     incident = services.get_visible(number, request.user)
     user = _user(payload.username, "username")
     services.add_watcher(incident, actor=request.user, user=user)
@@ -751,18 +751,18 @@ def list_children(request, number: str):
 # -- categories and the priority matrix ------------------------------------------------------
 
 
-class CategoryOut(Schema):
+class IncidentCategoryOut(Schema):
     id: int
     name: str
     service: str | None
     sort_order: int
-    children: list["CategoryOut"] = []
+    children: list["IncidentCategoryOut"] = []
 
 
-CategoryOut.model_rebuild()
+IncidentCategoryOut.model_rebuild()
 
 
-class CategoryIn(Schema):
+class IncidentCategoryIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
     parent: int | None = Field(None, description="id of a top-level category: a subcategory")
     service: str | None = Field(None, description="service code: offered for it only")
@@ -781,7 +781,7 @@ def _category_node(category: Category, children: list[dict]) -> dict:
 
 @router.get(
     "/incident-categories",
-    response=list[CategoryOut],
+    response=list[IncidentCategoryOut],
     summary="The active incident categories, as a tree",
     description=(
         "Top-level categories with their subcategories in `children`. With `service`, only "
@@ -809,10 +809,10 @@ def list_categories(request, service: str | None = None):
 
 @router.post(
     "/incident-categories",
-    response={201: CategoryOut},
+    response={201: IncidentCategoryOut},
     summary="Define an incident category or subcategory (administrators)",
 )
-def create_category(request, payload: CategoryIn):
+def create_category(request, payload: IncidentCategoryIn):
     parent = None
     if payload.parent is not None:
         parent = Category.objects.filter(pk=payload.parent).first()
@@ -828,7 +828,7 @@ def create_category(request, payload: CategoryIn):
     return 201, _category_node(category, [])
 
 
-class PriorityCellOut(Schema):
+class PriorityMatrixCellOut(Schema):
     impact: int
     urgency: int
     priority: int
@@ -838,7 +838,7 @@ class PriorityCellOut(Schema):
 
 @router.get(
     "/priority-matrix",
-    response=list[PriorityCellOut],
+    response=list[PriorityMatrixCellOut],
     summary="Impact x urgency → priority, as configured",
     description="The nine cells, by impact then urgency (1 high - 3 low); P1 critical - P5.",
 )

@@ -78,6 +78,25 @@ def major_incident_update(incident, entry_id: int) -> None:
     )
 
 
+def major_update_reminder(incident, due_at) -> None:
+    """The coordinator of a major incident (without one: the assignee and the group's
+    manager) learns that the stakeholder update due at ``due_at`` was not posted. Once per
+    due instant; written and enqueued in the transaction of the job's claim."""
+    if incident.major_incident_coordinator_id:
+        recipients = [incident.major_incident_coordinator]
+    else:
+        group = incident.assignment_group
+        recipients = [incident.assignee, group.manager if group is not None else None]
+    communications.notify(
+        "major_update_reminder",
+        recipients,
+        {"incident": incident, "due_at": due_at},
+        dedup_key=f"major-update-reminder:{incident.pk}:{due_at.isoformat()}",
+        reference=incident.number,
+        in_transaction=True,
+    )
+
+
 def sla_notices(kind: str, notices: list[tuple[int, int]]) -> None:
     """Warnings (``kind="warning"``, threshold %) or breaches of SLA clocks, to the assignee
     and the group manager (hierarchical escalation). Written in the scan's transaction,

@@ -949,3 +949,46 @@ def create_category(
         raise ValidationFailed(f"there already is a category {name!r} here", field="name") from None
     journal.record_created(category, actor)
     return category
+
+
+# -- major-incident update reminders (the periodic job) ---------------------------------------
+
+
+def remind_overdue_major_updates(now: datetime | None = None, *, limit: int = 1000) -> int:
+    """Remind the coordinators of open major incidents whose stakeholder update is overdue
+    (``next_major_update_at`` passed without :func:`post_major_update`); returns how many.
+
+    Exactly once per due instant, with any number of workers and across crashes: each due
+    incident is claimed with one conditional ``UPDATE`` that moves ``next_major_update_at``
+    from the instant just read to the next slot of the interval after ``now``; only the
+    caller whose update touched the row queues the reminder, in the same transaction (a
+    crash rolls both back and the incident stays due). The reminder's deduplication key
+    names the due instant, too. Still no update at the next slot: another reminder.
+    """
+    now = now or timezone.now()
+    due = (
+        Incident.objects.filter(
+            is_major=True,
+            status__in=OPEN_STATES,
+            next_major_update_at__lte=now,
+            major_update_interval_minutes__gt=0,
+        )
+        .order_by("next_major_update_at", "pk")
+        .values_list("pk", "next_major_update_at", "major_update_interval_minutes")
+    )
+    reminded = 0
+    for pk, due_at, minutes in list(due[:limit]):
+        interval = timedelta(minutes=minutes)
+        next_at = due_at + ((now - due_at) // interval + 1) * interval
+        with transaction.atomic():
+            claimed = Incident.objects.filter(
+                pk=pk, is_major=True, status__in=OPEN_STATES, next_major_update_at=due_at
+            ).update(next_major_update_at=next_at)
+            if not claimed:
+                continue  # an update was posted, or another worker claimed it
+            incident = Incident.objects.select_related(
+                "major_incident_coordinator", "assignee", "assignment_group__manager"
+            ).get(pk=pk)
+            notify.major_update_reminder(incident, due_at)
+        reminded += 1
+    return reminded

@@ -1,4 +1,5 @@
-"""Incident background jobs. Each is safe to run twice (closing skips what is closed)."""
+"""Incident background jobs. Each is safe to run twice (closing skips what is closed; a
+reminder claims its incident with a conditional ``UPDATE``)."""
 
 from __future__ import annotations
 
@@ -11,3 +12,11 @@ def close_resolved_incidents() -> int:
     from . import services
 
     return services.close_resolved_older_than(services.auto_close_days())
+
+
+@task()
+def remind_major_updates() -> int:
+    """Remind coordinators of major incidents whose stakeholder update is overdue."""
+    from . import services
+
+    return services.remind_overdue_major_updates()
