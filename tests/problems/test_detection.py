@@ -279,3 +279,82 @@ def test_stats_report_the_run():
 
 def test_no_incidents_no_candidates():
     assert find_candidates([]) == []
+
+
+def steady_and_burst():
+    """A printer that jams every other day all year, and six times in two days in May."""
+    steady = [
+        IncidentSample(
+            key=n, opened_at=START + timedelta(days=2 * n), text="printer PRN-7 paper jam", ci="A"
+        )
+        for n in range(183)
+    ]
+    burst = [
+        IncidentSample(
+            key=1000 + n,
+            opened_at=datetime(2026, 5, 20, 9, tzinfo=UTC) + timedelta(hours=8 * n),
+            text="printer PRN-7 paper jam",
+            ci="A",
+        )
+        for n in range(6)
+    ]
+    return steady + burst
+
+
+def test_a_steady_pattern_is_one_candidate_without_min_lift():
+    candidates = find_candidates(steady_and_burst(), window=timedelta(days=3))
+
+    assert [c.count for c in candidates] == [189]
+
+
+def test_min_lift_keeps_only_the_burst():
+    candidates = find_candidates(steady_and_burst(), window=timedelta(days=3), min_lift=3)
+
+    assert len(candidates) == 1
+    assert {1000, 1001, 1002, 1003, 1004, 1005} <= set(candidates[0].keys)
+    assert candidates[0].count <= 9
+
+
+def test_a_chain_of_different_texts_is_split_into_its_patterns():
+    # Each text shares words with the next, so single links chain them all; the two
+    # ends have nothing in common.
+    texts = (
+        ["outlook crashes opening attachments"] * 4
+        + ["outlook crashes opening calendar invites"] * 4
+        + ["teams calendar invites missing for the sales team"] * 4
+    )
+    incidents = [
+        IncidentSample(key=n, opened_at=START + timedelta(hours=n), text=text, ci="mail")
+        for n, text in enumerate(texts)
+    ]
+
+    chained = find_candidates(incidents, threshold=0.25, min_cohesion=0.0)
+    split = find_candidates(incidents, threshold=0.25, min_cohesion=0.8)
+
+    assert [c.count for c in chained] == [12]
+    assert sorted(c.keys for c in split) == [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9, 10, 11],
+    ]
+
+
+def test_a_pattern_that_pauses_and_comes_back_is_merged_unless_asked_not_to():
+    spring = printer_jams(4)
+    autumn = printer_jams(4, first_key=50)
+    autumn = [
+        IncidentSample(
+            key=s.key,
+            opened_at=s.opened_at + timedelta(days=200),
+            text=s.text,
+            ci=s.ci,
+        )
+        for s in autumn
+    ]
+
+    merged = find_candidates(spring + autumn)
+    apart = find_candidates(spring + autumn, merge=False)
+
+    assert [c.count for c in merged] == [8]
+    assert sorted(c.keys for c in apart) == [[1, 2, 3, 4], [50, 51, 52, 53]]
+    assert len({c.signature for c in apart}) == 2

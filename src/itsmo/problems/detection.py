@@ -43,7 +43,6 @@ The result is deterministic: it does not depend on the order of the input.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
 import re
 import time
@@ -56,12 +55,18 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from itsmo.problems.similarity import SimilarityMethod, get_similarity
+from itsmo.problems.similarity import SimilarityMethod, get_similarity, normalise_rows
 
 __all__ = ["Candidate", "IncidentSample", "find_candidates"]
 
 #: Rows per similarity product when walking a busy block's time band.
 CHUNK_ROWS = 1024
+#: Incidents vectorised together (whole blocks), which bounds the memory of the vectors.
+BATCH_INCIDENTS = 100_000
+#: Distinct texts a similarity method learns its statistics (IDF) from.
+FIT_SAMPLE = 20_000
+#: How much the link threshold rises each time a loose cluster is split.
+SPLIT_STEP = 0.05
 #: Terms hashed into the signature.
 SIGNATURE_TERMS = 3
 #: Terms reported on a candidate.
@@ -119,12 +124,24 @@ def find_candidates(
     min_incidents: int = 3,
     similarity: str | SimilarityMethod = "tfidf",
     threshold: float | None = None,
+    min_cohesion: float | None = None,
+    min_lift: float | None = None,
+    merge: bool = True,
     stats: dict | None = None,
 ) -> list[Candidate]:
     """Group recurring incidents into problem candidates (see the module docstring).
 
     ``similarity`` names a registered method (``tfidf``, ``exact``, ``categorical``) or is
-    a method object; ``threshold`` overrides its default cosine threshold. ``incidents``
+    a method object; ``threshold`` overrides its default cosine threshold for a link and
+    ``min_cohesion`` the mean pairwise similarity a cluster needs (default: the
+    threshold) before it is split by raising its link threshold. With ``min_lift``, only
+    the bursts of a cluster are proposed: the windows holding at least ``min_lift`` times
+    the incidents the cluster would have in a window if spread evenly over the period of
+    the input (its central 98 % of incidents; off by default: a pattern that recurs
+    steadily all year is a candidate too). Clusters of one run with the same signature (the pattern paused for more than
+    a window and came back) are one candidate; with ``merge=False`` each stays a
+    candidate of its own and its signature also hashes its first incident's key (stable
+    as long as that incident is in the input). ``incidents``
     may be a generator: it is read once and only compact arrays are kept. When ``stats``
     is a dict it receives counts and timings of the run. Candidates come back best score
     first (ties by signature).
@@ -143,42 +160,52 @@ def find_candidates(
     timings["read_s"] = time.perf_counter() - started
 
     step = time.perf_counter()
-    order, starts = table.prune(window_s, min_incidents)
+    order, starts, positions = table.prune(window_s, min_incidents)
     timings["prune_s"] = time.perf_counter() - step
 
     step = time.perf_counter()
-    text_ids = table.text[order]
-    used, row_of_text = np.unique(text_ids, return_inverse=True)
-    used_texts = [table.texts[i] for i in used]
-    # Vectorise in sorted text order so the vocabulary never depends on input order.
-    alphabetical = sorted(range(len(used_texts)), key=used_texts.__getitem__)
-    rank = np.empty(len(alphabetical), dtype=np.int64)
-    rank[alphabetical] = np.arange(len(alphabetical))
-    vectors = (
-        method.vectorize([used_texts[i] for i in alphabetical])
-        if used_texts
-        else sparse.csr_matrix((0, 1), dtype=np.float32)
-    )
-    rows = rank[row_of_text]  # vector row of each pruned incident
-    timings["vectorize_s"] = time.perf_counter() - step
+    fit = getattr(method, "fit", None)
+    if fit is not None:
+        fit(_fit_sample(table, order))
+    timings["fit_s"] = time.perf_counter() - step
 
-    step = time.perf_counter()
-    clusters: list[tuple[np.ndarray, float, int]] = []
-    links = 0
+    vectorize_s = cluster_s = 0.0
+    clusters: list[tuple[np.ndarray, float]] = []
+    links = texts = 0
     times = table.times[order]
-    for begin, end in itertools.pairwise(starts.tolist()):
-        block_times = times[begin:end]
-        block_vectors = vectors[rows[begin:end]]
-        left, right, weight = _links(block_vectors, block_times, window_s, threshold)
+    blocks = table.block[order]
+    period_s = _active_period(table.times, window_s)
+    for first, last in _batches(starts):
+        step = time.perf_counter()
+        batch = slice(int(starts[first]), int(starts[last]))
+        used, rows = np.unique(table.text[order[batch]], return_inverse=True)
+        vectors = method.vectorize([table.texts[i] for i in used])[rows]
+        texts += len(used)
+        vectors = _separate_blocks(vectors, blocks[batch])
+        vectorize_s += time.perf_counter() - step
+        step = time.perf_counter()
+        left, right, weight = _links(
+            vectors, times[batch], positions[batch], blocks[batch], window_s, threshold
+        )
         links += len(left)
-        for members, weight_sum, link_count in _components(
-            left, right, weight, block_times, window_s, min_incidents
+        for members, cohesion in _clusters(
+            vectors,
+            times[batch],
+            (left, right, weight),
+            window_s=window_s,
+            min_incidents=min_incidents,
+            threshold=threshold,
+            min_cohesion=threshold if min_cohesion is None else min_cohesion,
+            min_lift=min_lift,
+            period_s=period_s,
         ):
-            clusters.append((order[begin + members], weight_sum, link_count))
-    timings["cluster_s"] = time.perf_counter() - step
+            clusters.append((order[batch][members], cohesion))
+        cluster_s += time.perf_counter() - step
+    timings["vectorize_s"] = vectorize_s
+    timings["cluster_s"] = cluster_s
 
     step = time.perf_counter()
-    candidates = _build(table, clusters, window_s)
+    candidates = _build(table, clusters, merge)
     timings["evidence_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
     if stats is not None:
@@ -187,8 +214,7 @@ def find_candidates(
             blocks=len(table.block_keys),
             kept_incidents=len(order),
             kept_blocks=len(starts) - 1,
-            distinct_texts=len(used_texts),
-            features=vectors.shape[1],
+            distinct_texts=texts,
             links=links,
             clusters=len(clusters),
             candidates=len(candidates),
@@ -261,11 +287,13 @@ class _Table:
         table.text = np.asarray(texts, dtype=np.int64)
         return table
 
-    def prune(self, window_s: float, min_incidents: int) -> tuple[np.ndarray, np.ndarray]:
-        """Incident indices worth comparing, sorted by block then time, and the start of
-        each kept block in that order (plus the end)."""
+    def prune(self, window_s: float, min_incidents: int):
+        """Incident indices worth comparing, sorted by block then time; the start of each
+        kept block in that order (plus the end); and their sort keys (block, then whole
+        seconds: blocks are further apart than any window)."""
         if not len(self.times):
-            return np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
+            empty = np.empty(0, dtype=np.int64)
+            return empty, np.zeros(1, dtype=np.int64), empty
         order = np.lexsort((self.times, self.block))
         # One sortable integer per incident: block, then whole seconds since the start;
         # the stride keeps blocks further apart than any window.
@@ -286,30 +314,69 @@ class _Table:
         block = block[keep]
         starts = np.flatnonzero(np.diff(block)) + 1
         starts = np.concatenate(([0], starts, [len(order)])).astype(np.int64)
-        return order, starts
+        return order, starts, position[keep]
 
 
-def _links(
-    vectors, times: np.ndarray, window_s: float, threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (later, earlier) of a time-sorted block opened at most ``window_s`` apart
-    whose similarity reaches ``threshold``, with that similarity."""
+def _separate_blocks(vectors, blocks: np.ndarray):
+    """Sparse rows of several blocks rewritten so that no two blocks share a column, with
+    only the columns that at least two incidents of the block use, renormalised.
+
+    Disjoint columns make one sparse product of a whole batch yield only pairs of the
+    same block: the many small blocks cost one product, not one each. And a term that a
+    single incident of its block has cannot make it similar to another one; left in, it
+    would only dilute the terms they share (typos, reference numbers, names).
+    Dense rows (a method returning an array) are returned as they are; their products
+    are masked by block instead.
+    """
+    if not sparse.issparse(vectors):
+        return np.asarray(vectors, dtype=np.float32)
+    vectors = sparse.csr_matrix(vectors)
+    size = vectors.shape[0]
+    lengths = np.diff(vectors.indptr)
+    rows = np.repeat(np.arange(size), lengths)
+    _, first_block = np.unique(blocks, return_inverse=True)
+    keys = first_block[rows].astype(np.int64) * vectors.shape[1] + vectors.indices
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    shared = counts[inverse] >= 2
+    renumber = np.cumsum(counts >= 2) - 1
+    compact = sparse.csr_matrix(
+        (
+            vectors.data[shared],
+            renumber[inverse[shared]],
+            np.concatenate(([0], np.cumsum(np.bincount(rows[shared], minlength=size)))),
+        ),
+        shape=(size, max(int(renumber[-1]) + 1 if len(renumber) else 0, 1)),
+    )
+    return normalise_rows(compact)
+
+
+def _links(vectors, times, positions, blocks, window_s: float, threshold: float):
+    """Pairs (later, earlier) of the same block opened at most ``window_s`` apart whose
+    similarity reaches ``threshold``, with that similarity. Rows are sorted by block then
+    time; each chunk of rows is multiplied by the band of rows that can be its partners
+    (its own block's previous ``window``)."""
     lefts, rights, weights = [], [], []
     size = len(times)
     floor = threshold - 1e-6
+    window = math.ceil(window_s)
+    is_sparse = sparse.issparse(vectors)
     for chunk in range(0, size, CHUNK_ROWS):
         stop = min(chunk + CHUNK_ROWS, size)
-        band = int(np.searchsorted(times, times[chunk] - window_s, side="left"))
+        band = int(np.searchsorted(positions, positions[chunk] - window, side="left"))
         product = vectors[chunk:stop] @ vectors[band:stop].T
-        if sparse.issparse(product):
-            product = product.tocoo()
+        if is_sparse:
+            product = sparse.coo_matrix(product)
             left, right, weight = product.row, product.col, product.data
+            keep = weight >= floor
+            left, right, weight = left[keep], right[keep], weight[keep]
         else:
             left, right = np.nonzero(product >= floor)
             weight = product[left, right]
         left = left.astype(np.int64) + chunk
         right = right.astype(np.int64) + band
-        keep = (weight >= floor) & (right < left) & (times[left] - times[right] <= window_s)
+        keep = (right < left) & (times[left] - times[right] <= window_s)
+        if not is_sparse:
+            keep &= blocks[left] == blocks[right]
         lefts.append(left[keep])
         rights.append(right[keep])
         weights.append(np.asarray(weight[keep], dtype=np.float64))
@@ -319,42 +386,160 @@ def _links(
     return np.concatenate(lefts), np.concatenate(rights), np.concatenate(weights)
 
 
-def _components(left, right, weight, times, window_s, min_incidents):
-    """Yield (member positions, sum of link weights, link count) for each connected
-    component holding ``min_incidents`` incidents inside one window."""
-    size = len(times)
+def _clusters(
+    vectors,
+    times,
+    links,
+    *,
+    window_s,
+    min_incidents,
+    threshold,
+    min_cohesion,
+    min_lift=None,
+    period_s=0.0,
+):
+    """Yield (member positions, cohesion) for each cluster of a block.
+
+    A cluster is a connected component of the links holding ``min_incidents`` incidents
+    inside one window. When its cohesion (mean pairwise similarity of all its members,
+    linked or not) is below ``min_cohesion`` it is a chain of different things, not one
+    pattern: its links are filtered with a threshold raised by ``SPLIT_STEP`` and the
+    pieces are examined again. With ``min_lift`` a cohesive cluster is then cut to its
+    bursts (see :func:`_bursts`).
+    """
+    pending = [(links, threshold)]
+    while pending:
+        (left, right, weight), level = pending.pop()
+        for members, piece in _components(left, right, weight, min_incidents):
+            member_times = times[members]
+            ahead = np.searchsorted(member_times, member_times + window_s, side="right")
+            if (ahead - np.arange(len(members))).max() < min_incidents:
+                continue  # no subset of it can be dense either
+            cohesion = _cohesion(vectors[members])
+            if cohesion >= min_cohesion - 1e-6 or level >= 1.0:
+                if min_lift is None:
+                    yield members, cohesion
+                else:
+                    for burst in _bursts(member_times, window_s, min_incidents, min_lift, period_s):
+                        yield members[burst], cohesion
+            else:
+                raised = level + SPLIT_STEP
+                keep = piece[2] >= raised - 1e-6
+                pending.append(((piece[0][keep], piece[1][keep], piece[2][keep]), raised))
+
+
+def _active_period(times: np.ndarray, window_s: float) -> float:
+    """The span of the input that holds its central 98 % of incidents (at least one
+    window): the period a steady pattern is spread over. Robust to a few stray old or
+    late incidents, which would otherwise make everything look like a burst."""
+    if len(times) < 2:
+        return window_s
+    low, high = np.percentile(times, [1, 99])
+    return max(float(high - low), window_s)
+
+
+def _bursts(times, window_s, min_incidents, min_lift, period_s):
+    """Runs of a cluster's incidents (positions in ``times``, which is sorted) that lie in
+    windows holding at least ``min_lift`` times the cluster's even share per window (and
+    at least ``min_incidents``); runs are cut where two of them are more than a window
+    apart."""
+    count = len(times)
+    need = max(min_incidents, min_lift * count * window_s / period_s)
+    index = np.arange(count)
+    ahead = np.searchsorted(times, times + window_s, side="right")
+    dense = (ahead - index) >= need - 1e-9
+    if not dense.any():
+        return
+    marks = np.zeros(count + 1, dtype=np.int64)
+    np.add.at(marks, index[dense], 1)
+    np.add.at(marks, ahead[dense], -1)
+    chosen = np.flatnonzero(np.cumsum(marks)[:count] > 0)
+    cuts = np.flatnonzero((np.diff(chosen) > 1) | (np.diff(times[chosen]) > window_s)) + 1
+    for run in np.split(chosen, cuts):
+        if len(run) >= min_incidents:
+            yield run
+
+
+def _components(left, right, weight, min_incidents):
+    """Connected components with at least ``min_incidents`` members: (sorted member
+    positions, their links as (left, right, weight))."""
     if len(left) < min_incidents - 1:
         return
-    graph = sparse.coo_matrix((np.ones(len(left)), (left, right)), shape=(size, size))
-    _, labels = connected_components(graph, directed=False)
-    sizes = np.bincount(labels)
+    nodes = np.unique(np.concatenate((left, right)))
+    left_node = np.searchsorted(nodes, left)
+    right_node = np.searchsorted(nodes, right)
+    graph = sparse.coo_matrix(
+        (np.ones(len(left)), (left_node, right_node)), shape=(len(nodes), len(nodes))
+    )
+    count, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels, minlength=count)
     if sizes.max() < min_incidents:
         return
-    link_labels = labels[left]
-    weight_sums = np.bincount(link_labels, weights=weight, minlength=len(sizes))
-    link_counts = np.bincount(link_labels, minlength=len(sizes))
-    by_label = np.argsort(labels, kind="stable")
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    node_order = np.argsort(labels, kind="stable")
+    node_bounds = np.concatenate(([0], np.cumsum(sizes)))
+    link_labels = labels[left_node]
+    link_order = np.argsort(link_labels, kind="stable")
+    link_bounds = np.concatenate(([0], np.cumsum(np.bincount(link_labels, minlength=count))))
     for label in np.flatnonzero(sizes >= min_incidents):
-        members = by_label[bounds[label] : bounds[label + 1]]  # ascending, so time order
-        member_times = times[members]
-        ahead = np.searchsorted(member_times, member_times + window_s, side="right")
-        if (ahead - np.arange(len(members))).max() >= min_incidents:
-            yield members, float(weight_sums[label]), int(link_counts[label])
+        members = nodes[node_order[node_bounds[label] : node_bounds[label + 1]]]
+        chosen = link_order[link_bounds[label] : link_bounds[label + 1]]
+        yield members, (left[chosen], right[chosen], weight[chosen])
 
 
-def _build(table: _Table, clusters, window_s: float) -> list[Candidate]:
+def _cohesion(vectors) -> float:
+    """Mean cosine over all pairs of rows: (|sum of rows|^2 - n) / (n (n - 1)) for unit
+    rows, computed without the n x n products."""
+    size = vectors.shape[0]
+    if size < 2:
+        return 1.0
+    if sparse.issparse(vectors):
+        total = sparse.csr_matrix(np.ones((1, size), dtype=np.float32)) @ vectors
+        squared = float(np.dot(total.data, total.data))
+        norms = float(np.count_nonzero(np.diff(vectors.indptr)))  # unit rows, or empty
+    else:
+        total = np.asarray(vectors, dtype=np.float64).sum(axis=0)
+        squared = float(total @ total)
+        norms = float(np.square(vectors).sum())
+    return (squared - norms) / (size * (size - 1))
+
+
+def _batches(starts: np.ndarray):
+    """Consecutive runs of blocks of about ``BATCH_INCIDENTS`` incidents (a busy block
+    alone may be more): (first block, block after the last)."""
+    first = 0
+    blocks = len(starts) - 1
+    while first < blocks:
+        last = int(np.searchsorted(starts, starts[first] + BATCH_INCIDENTS, side="right")) - 1
+        last = min(max(last, first + 1), blocks)
+        yield first, last
+        first = last
+
+
+def _fit_sample(table: _Table, order: np.ndarray) -> list[str]:
+    """The distinct texts of the kept incidents, or every k-th of them in alphabetical
+    order when there are more than ``FIT_SAMPLE`` (deterministic, whatever the input
+    order)."""
+    texts = sorted(table.texts[i] for i in np.unique(table.text[order]))
+    if len(texts) > FIT_SAMPLE:
+        texts = texts[:: math.ceil(len(texts) / FIT_SAMPLE)]
+    return texts
+
+
+def _build(table: _Table, clusters, merge: bool) -> list[Candidate]:
     by_signature: dict[str, list] = {}
-    for members, weight_sum, link_count in clusters:
+    for members, cohesion in clusters:
         terms = _terms([table.texts[table.text[i]] for i in members])
         block_key = table.block_keys[table.block[members[0]]]
-        signature = _signature(block_key, terms)
-        entry = by_signature.setdefault(signature, [block_key, [], 0.0, 0])
+        if merge:
+            signature = _signature(block_key, terms)
+        else:
+            first = min(members.tolist(), key=lambda i: (table.times[i], repr(table.keys[i])))
+            signature = _signature(block_key, terms, first=table.keys[first])
+        entry = by_signature.setdefault(signature, [block_key, [], 0.0])
         entry[1].append(members)
-        entry[2] += weight_sum
-        entry[3] += link_count
+        entry[2] += cohesion * len(members)
     candidates = []
-    for signature, (block_key, parts, weight_sum, link_count) in by_signature.items():
+    for signature, (block_key, parts, cohesion_sum) in by_signature.items():
         members = np.concatenate(parts) if len(parts) > 1 else parts[0]
         members = sorted(members.tolist(), key=lambda i: (table.times[i], repr(table.keys[i])))
         count = len(members)
@@ -370,7 +555,7 @@ def _build(table: _Table, clusters, window_s: float) -> list[Candidate]:
         processes: set = set()
         for i in members:
             processes.update(table.processes[i])
-        cohesion = weight_sum / link_count if link_count else 1.0
+        cohesion = cohesion_sum / count
         candidates.append(
             Candidate(
                 signature=signature,
@@ -409,10 +594,14 @@ def _terms(texts: list[str]) -> list[str]:
     return [term for term, _ in shared]
 
 
-def _signature(block_key: tuple, terms: list[str]) -> str:
-    """32 hex characters: the block key and the most shared terms, hashed."""
+def _signature(block_key: tuple, terms: list[str], first: Hashable | None = None) -> str:
+    """32 hex characters: the block key and the most shared terms (and, when recurrences
+    are not merged, the first incident's key), hashed."""
     text_key = " ".join(sorted(terms[:SIGNATURE_TERMS]))
-    material = f"{block_key!r}|{text_key}".encode()
+    material = f"{block_key!r}|{text_key}"
+    if first is not None:
+        material += f"|{first!r}"
+    material = material.encode()
     return hashlib.blake2b(material, digest_size=16).hexdigest()
 
 

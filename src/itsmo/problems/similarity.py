@@ -22,7 +22,8 @@ and looked up with :func:`get_similarity`. Shipped:
     grams inside word boundaries (``char_wb``), both L2-normalised, then concatenated
     with weights so that ``cos = w * cos_words + (1 - w) * cos_chars``. Words catch the
     same vocabulary in another order; character grams catch typos, plurals, numbers
-    glued to words ("srv01" / "srv02"). No model download: scikit-learn only.
+    glued to words ("srv01" / "srv02"). Terms are hashed (no vocabulary in memory, batch
+    by batch); the IDF is learnt once per run. No model download: scikit-learn only.
 ``exact``
     Same normalised text (lower case, punctuation and digits dropped, spaces collapsed)
     or not: one-hot rows, cosine 1 or 0. A cheap baseline.
@@ -52,6 +53,12 @@ class SimilarityMethod(Protocol):
     def vectorize(self, texts: Sequence[str]) -> sparse.csr_matrix | np.ndarray:
         """One row per text, L2-normalised (or all-zero for an empty text)."""
         ...
+
+
+# A method may also define ``fit(texts)``: the engine calls it once per run, before any
+# ``vectorize``, with the run's distinct texts (or a deterministic sample of them), to
+# learn corpus statistics such as inverse document frequencies. ``vectorize`` is then
+# called batch by batch.
 
 
 SIMILARITY_METHODS: dict[str, Callable[..., SimilarityMethod]] = {}
@@ -92,9 +99,10 @@ def normalise_text(text: str) -> str:
 class TfidfSimilarity:
     """Word TF-IDF blended with character n-gram TF-IDF (see the module docstring).
 
-    ``word_weight`` is ``w`` in ``cos = w * cos_words + (1 - w) * cos_chars``. Terms seen
-    in fewer than ``min_df`` texts are dropped (they cannot make two incidents similar
-    anyway), which keeps the vocabulary small on noisy text.
+    Terms are hashed (scikit-learn's ``HashingVectorizer``, 2**20 columns per part), so
+    there is no vocabulary to hold and texts can be vectorised in batches; the inverse
+    document frequencies are learnt by :meth:`fit` on the run's texts (or a sample of
+    them). ``word_weight`` is ``w`` in ``cos = w * cos_words + (1 - w) * cos_chars``.
     """
 
     name = "tfidf"
@@ -105,56 +113,78 @@ class TfidfSimilarity:
         threshold: float = 0.5,
         word_weight: float = 0.5,
         char_ngrams: tuple[int, int] = (3, 5),
-        min_df: int = 2,
+        features: int = 2**20,
     ) -> None:
         if not 0.0 <= word_weight <= 1.0:
             raise ValueError("word_weight must be between 0 and 1")
         self.threshold = threshold
         self.word_weight = word_weight
         self.char_ngrams = char_ngrams
-        self.min_df = min_df
+        self.features = features
+        self._idf: list[np.ndarray] | None = None
+
+    def _hashers(self):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        common = {
+            "lowercase": True,
+            "alternate_sign": False,
+            "norm": None,
+            "n_features": self.features,
+            "dtype": np.float32,
+        }
+        hashers = []
+        if self.word_weight > 0:
+            hashers.append(
+                (HashingVectorizer(token_pattern=r"(?u)\b\w+\b", **common), self.word_weight)
+            )
+        if self.word_weight < 1:
+            hashers.append(
+                (
+                    HashingVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common),
+                    1.0 - self.word_weight,
+                )
+            )
+        return hashers
+
+    def fit(self, texts: Sequence[str]) -> TfidfSimilarity:
+        """Learn the inverse document frequencies (smoothed, as scikit-learn's)."""
+        self._idf = []
+        documents = len(texts)
+        for hasher, _ in self._hashers():
+            if not documents:
+                self._idf.append(np.ones(self.features, dtype=np.float32))
+                continue
+            counts = hasher.transform(texts)
+            frequency = np.bincount(counts.indices, minlength=self.features)
+            idf = np.log((1.0 + documents) / (1.0 + frequency)) + 1.0
+            self._idf.append(idf.astype(np.float32))
+        return self
 
     def vectorize(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
+        if self._idf is None:
+            self.fit(texts)
+        if not len(texts):
+            return sparse.csr_matrix((0, 1), dtype=np.float32)
         parts = []
-        min_df = self.min_df if len(texts) > 1 else 1
-        if self.word_weight > 0:
-            words = TfidfVectorizer(
-                lowercase=True,
-                token_pattern=r"(?u)\b\w+\b",
-                sublinear_tf=True,
-                min_df=min_df,
-                dtype=np.float32,
-            )
-            parts.append(_fit(words, texts) * np.float32(np.sqrt(self.word_weight)))
-        if self.word_weight < 1:
-            chars = TfidfVectorizer(
-                lowercase=True,
-                analyzer="char_wb",
-                ngram_range=self.char_ngrams,
-                sublinear_tf=True,
-                min_df=min_df,
-                dtype=np.float32,
-            )
-            parts.append(_fit(chars, texts) * np.float32(np.sqrt(1.0 - self.word_weight)))
-        matrix = sparse.hstack(parts, format="csr", dtype=np.float32)
+        for (hasher, weight), idf in zip(self._hashers(), self._idf, strict=True):
+            counts = hasher.transform(texts).tocsr()
+            counts.data = (np.log(counts.data) + 1.0) * idf[counts.indices]  # sublinear tf
+            parts.append(normalise_rows(counts) * np.float32(np.sqrt(weight)))
         # Each part is unit length (or empty); renormalise so a text empty in one part
         # (e.g. only one-letter words) still compares on the other.
-        return _normalise_rows(matrix)
+        return normalise_rows(sparse.hstack(parts, format="csr", dtype=np.float32))
 
 
-def _fit(vectorizer, texts: Sequence[str]) -> sparse.csr_matrix:
-    try:
-        return vectorizer.fit_transform(texts).tocsr()
-    except ValueError:  # empty vocabulary: nothing in common between any two texts
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-
-
-def _normalise_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+def normalise_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Rows scaled to unit length (empty rows stay empty)."""
+    matrix = sparse.csr_matrix(matrix, dtype=np.float32)
+    lengths = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=matrix.data**2, minlength=matrix.shape[0]))
     norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms).astype(np.float32) @ matrix)
+    matrix.data /= np.repeat(norms, lengths).astype(np.float32)
+    return matrix
 
 
 @register_similarity("exact")
