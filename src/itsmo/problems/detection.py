@@ -10,32 +10,40 @@ Method
    otherwise its service and category together (either may be missing), otherwise a
    single "no key" block. Only incidents of the same block are ever compared, so the
    work grows with the size of the blocks, not with the square of the whole set.
-2. **Time pruning.** Inside a block, incidents are sorted by ``opened_at``. A block that
+2. **Time pruning.** Incidents are sorted by block, then ``opened_at``. A block that
    never holds ``min_incidents`` incidents inside one ``window`` cannot produce a
    candidate and is dropped before any text work; so is an incident with no other
    incident of its block within ``window`` of it.
-3. **Text vectors.** The distinct texts of the remaining incidents are turned into unit
-   vectors by a pluggable similarity method (:mod:`itsmo.problems.similarity`; ``tfidf``
-   by default: words plus character n-grams), once for the whole run.
+3. **Text vectors.** A pluggable similarity method (:mod:`itsmo.problems.similarity`;
+   ``tfidf`` by default: words plus character n-grams, hashed) learns its statistics
+   once (IDF, on up to ``FIT_SAMPLE`` distinct texts) and then turns the texts into
+   unit vectors batch by batch (``BATCH_INCIDENTS`` incidents, whole blocks), so memory
+   does not grow with the input. Inside a batch the columns are renumbered per block
+   (no two blocks share a column) and the terms that a single incident of its block
+   uses are dropped (they cannot make two incidents similar, only dilute the rest).
 4. **Similarity graph.** Two incidents of a block are linked when they were opened at
    most ``window`` apart and the cosine of their vectors reaches the method's
-   threshold. The products are computed in chunks of a time band (each incident against
-   the incidents of the previous ``window``), so a busy CI costs ``n x incidents per
-   window``, never ``n²``.
-5. **Clusters.** The connected components of that graph are the recurring patterns. A
-   component is proposed when it holds at least ``min_incidents`` incidents **inside one
-   window** (its densest ``window``-long stretch); the candidate then lists all of the
-   component's incidents, so a pattern that kept coming back for months is one
-   candidate, not one per month.
+   threshold. Thanks to the disjoint columns one sparse product covers all the blocks
+   of a batch; products are taken by chunks of rows against the band of rows that can
+   be their partners (same block, previous ``window``), so a busy CI costs
+   ``n x incidents per window``, never ``n^2``.
+5. **Clusters.** The connected components of that graph with at least
+   ``min_incidents`` incidents **inside one window** (their densest ``window``-long
+   stretch). Single links chain: a component whose *cohesion* (mean cosine over all
+   its pairs, linked or not, computed from the sum of its vectors) is below
+   ``min_cohesion`` is split again with a link threshold raised by ``SPLIT_STEP``,
+   until its pieces are cohesive. The candidate lists all of the cluster's incidents,
+   so a pattern that kept coming back for months is one candidate, not one per month.
+   Optionally (``min_lift``) a cluster is cut down to its bursts.
 6. **Evidence and signature.** For each candidate: incident keys oldest first, count,
    first and last occurrence, affected countries and business processes (union), the
    common CI, service and category (the block's, or the value at least half of the
    incidents share), the terms found in at least half of the texts, and a score
-   (mean similarity of the links x log2(1 + count)). The ``signature`` hashes the block
-   key and the three most shared terms: the same recurring pattern gets the same
-   signature in the next run (more incidents, another ``--since``, another input order),
-   which is what lets a dismissal be remembered. Two clusters of one run with the same
-   signature (the pattern paused longer than ``window`` and came back) are merged.
+   (cohesion x log2(1 + count)). The ``signature`` hashes the block key and the three
+   most shared terms: the same recurring pattern gets the same signature in the next
+   run (more incidents, another ``--since``, another input order), which is what lets
+   a dismissal be remembered. Two clusters of one run with the same signature are
+   merged (unless ``merge=False``).
 
 The result is deterministic: it does not depend on the order of the input.
 """
@@ -131,20 +139,25 @@ def find_candidates(
 ) -> list[Candidate]:
     """Group recurring incidents into problem candidates (see the module docstring).
 
-    ``similarity`` names a registered method (``tfidf``, ``exact``, ``categorical``) or is
-    a method object; ``threshold`` overrides its default cosine threshold for a link and
-    ``min_cohesion`` the mean pairwise similarity a cluster needs (default: the
-    threshold) before it is split by raising its link threshold. With ``min_lift``, only
-    the bursts of a cluster are proposed: the windows holding at least ``min_lift`` times
-    the incidents the cluster would have in a window if spread evenly over the period of
-    the input (its central 98 % of incidents; off by default: a pattern that recurs
-    steadily all year is a candidate too). Clusters of one run with the same signature (the pattern paused for more than
-    a window and came back) are one candidate; with ``merge=False`` each stays a
-    candidate of its own and its signature also hashes its first incident's key (stable
-    as long as that incident is in the input). ``incidents``
-    may be a generator: it is read once and only compact arrays are kept. When ``stats``
-    is a dict it receives counts and timings of the run. Candidates come back best score
-    first (ties by signature).
+    ``incidents`` may be a generator: it is read once and only compact columns are kept.
+
+    * ``window``: two incidents are linked only when opened at most this far apart, and
+      a cluster must hold ``min_incidents`` incidents inside one such window.
+    * ``similarity``: a registered method name (``tfidf``, ``exact``, ``categorical``)
+      or a method object; ``threshold`` overrides its cosine threshold for a link.
+    * ``min_cohesion``: the mean pairwise similarity a cluster needs (default: the
+      threshold); a looser one is split by raising its link threshold.
+    * ``min_lift``: when set, only the bursts of a cluster are proposed: windows holding
+      at least ``min_lift`` times the incidents the cluster would have per window if it
+      were spread evenly over the input's period (its central 98 % of incidents). Off
+      by default: a pattern that recurs steadily all year is a candidate too.
+    * ``merge``: clusters of one run with the same signature (the pattern paused for
+      more than a window and came back) are one candidate. With ``merge=False`` each
+      stays a candidate and its signature also hashes its first incident's key (stable
+      as long as that incident is in the input).
+    * ``stats``: a dict that receives counts and timings of the run.
+
+    Candidates come back best score first (ties by signature).
     """
     if min_incidents < 2:
         raise ValueError("min_incidents must be at least 2")
