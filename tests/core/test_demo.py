@@ -222,7 +222,7 @@ def test_every_app_demo_module_is_discovered():
 def test_loaddemo_prints_a_summary_and_refuses_a_loaded_database_unless_reset(
     transactional_db, capsys
 ):
-    call_command("loaddemo", seed=3)
+    call_command("loaddemo", seed=3, scale="small")
     out = capsys.readouterr().out
     assert "countries         16" in out
     assert "regions           5" in out

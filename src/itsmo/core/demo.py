@@ -33,7 +33,7 @@ from django.db import transaction
 
 SCALES = ("small", "medium", "large")
 DEFAULT_SEED = 2024
-DEFAULT_SCALE = "small"
+DEFAULT_SCALE = "medium"
 #: Where demo users' e-mail goes (RFC 2606 reserves ``.example``).
 DEMO_DOMAIN = "saboresunidos.example"
 COMPANY_NAME = "Sabores Unidos"
