@@ -106,6 +106,7 @@ class Setting:
     window_days: float
     min_incidents: int
     min_lift: float | None = None
+    merge: bool = True
 
 
 def samples(incidents: dict[str, dict[str, str]], setting: Setting) -> list[IncidentSample]:
@@ -168,44 +169,27 @@ GROUP = "assignment_group"
 
 
 def setting(name, service, category, text, similarity, threshold, days, least, lift=None):
-    return Setting(name, service, category, text, similarity, threshold, days, least, lift)
+    return Setting(
+        name, service, category, text, similarity, threshold, days, least, lift, lift is None
+    )
 
 
+SUB_SYM = ("subcategory", "u_symptom")
 SETTINGS = [
-    # Cheap baselines: exact categorical keys inside a window.
+    # Whole recurring patterns (merged across pauses), no burst filter.
     setting("group+category", GROUP, "category", (), "categorical", None, 3, 3),
-    setting(
-        "group+category, sub+sym",
-        GROUP,
-        "category",
-        ("subcategory", "u_symptom"),
-        "exact",
-        None,
-        3,
-        3,
-    ),
-    # TF-IDF over the categorical tokens (partial overlap counts).
-    setting("group, all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 3, 3),
-    setting("group, all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 30, 3),
-    setting("category, all tokens", None, "category", ALL_TEXT, "tfidf", 0.6, 3, 3),
-    # Bursts only: windows with min_lift times the pattern's even share.
-    setting("group+category", GROUP, "category", (), "categorical", None, 3, 3, 5),
-    setting(
-        "group+category, sub+sym",
-        GROUP,
-        "category",
-        ("subcategory", "u_symptom"),
-        "exact",
-        None,
-        3,
-        3,
-        5,
-    ),
-    setting("group, all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 3, 3, 5),
-    setting("group, all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 1, 3, 10),
-    setting("group, all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.5, 3, 2, 5),
-    setting("category, all tokens", None, "category", ALL_TEXT, "tfidf", 0.6, 3, 3, 5),
-    setting("location, all tokens", "location", None, ALL_TEXT, "tfidf", 0.6, 3, 3, 5),
+    setting("group+category / sub+sym", GROUP, "category", SUB_SYM, "exact", None, 3, 3),
+    setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 3, 3),
+    setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 30, 3),
+    setting("category / all tokens", None, "category", ALL_TEXT, "tfidf", 0.6, 3, 3),
+    # Bursts only (min_lift 5), each burst its own candidate (merge=False).
+    setting("group+category", GROUP, "category", (), "categorical", None, 1, 3, 5),
+    setting("group+category", GROUP, "category", (), "categorical", None, 1, 2, 5),
+    setting("group", GROUP, None, (), "categorical", None, 1, 3, 5),
+    setting("category+subcategory", "category", "subcategory", (), "categorical", None, 1, 3, 5),
+    setting("group+category / sub+sym", GROUP, "category", SUB_SYM, "exact", None, 1, 3, 5),
+    setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 1, 3, 5),
+    setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.8, 1, 3, 5),
 ]
 
 
@@ -232,10 +216,11 @@ def main() -> None:
     )
     print()
     print(
-        "| setting | method | threshold | window | min | lift | candidates | incidents in them "
+        "| block / text | method | threshold | window | min | lift | merge | candidates "
+        "| incidents in them "
         "| pair P | pair R | problems found | problem R | pure P | hit P | time |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for setting in SETTINGS[:2] if args.quick else SETTINGS:
         started = time.perf_counter()
         stats: dict = {}
@@ -246,6 +231,7 @@ def main() -> None:
             similarity=setting.similarity,
             threshold=setting.threshold,
             min_lift=setting.min_lift,
+            merge=setting.merge,
             stats=stats,
         )
         elapsed = time.perf_counter() - started
@@ -253,7 +239,7 @@ def main() -> None:
         print(
             f"| {setting.name} | {setting.similarity} | {stats['threshold']:g} "
             f"| {setting.window_days:g} d | {setting.min_incidents} | {setting.min_lift or '-'} "
-            f"| {m['candidates']:,} "
+            f"| {'yes' if setting.merge else 'no'} | {m['candidates']:,} "
             f"| {m['incidents']:,} | {m['pair_precision']:.2%} | {m['pair_recall']:.1%} "
             f"| {m['found']}/{problems} | {m['problem_recall']:.1%} "
             f"| {m['pure_precision']:.2%} | {m['hit_precision']:.2%} | {elapsed:.1f} s |"

@@ -540,6 +540,7 @@ def _fit_sample(table: _Table, order: np.ndarray) -> list[str]:
 
 def _build(table: _Table, clusters, merge: bool) -> list[Candidate]:
     by_signature: dict[str, list] = {}
+    terms_of: dict[str, list[str]] = {}
     for members, cohesion in clusters:
         terms = _terms([table.texts[table.text[i]] for i in members])
         block_key = table.block_keys[table.block[members[0]]]
@@ -548,6 +549,7 @@ def _build(table: _Table, clusters, merge: bool) -> list[Candidate]:
         else:
             first = min(members.tolist(), key=lambda i: (table.times[i], repr(table.keys[i])))
             signature = _signature(block_key, terms, first=table.keys[first])
+        terms_of.setdefault(signature, terms)
         entry = by_signature.setdefault(signature, [block_key, [], 0.0])
         entry[1].append(members)
         entry[2] += cohesion * len(members)
@@ -581,7 +583,11 @@ def _build(table: _Table, clusters, merge: bool) -> list[Candidate]:
                 category=category,
                 countries={table.countries[i] for i in members} - {None},
                 business_processes=processes,
-                terms=_terms([table.texts[table.text[i]] for i in members])[:REPORTED_TERMS],
+                terms=(
+                    terms_of[signature]
+                    if len(parts) == 1
+                    else _terms([table.texts[table.text[i]] for i in members])
+                )[:REPORTED_TERMS],
                 score=round(cohesion * math.log2(1 + count), 4),
             )
         )
