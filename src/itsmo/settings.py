@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "itsmo.communications",
     "itsmo.surveys",
     "itsmo.portal",
+    "itsmo.imports",
     "itsmo.search",
     "itsmo.api",
     "itsmo.web",
