@@ -276,3 +276,26 @@ def test_votes_and_views_are_counted(published, end_user_mexico, draft):
     )
     with pytest.raises(TransitionNotAllowed):
         services.vote(draft, actor=end_user_mexico, helpful=True)
+
+
+def test_reindex_keeps_every_record_type(published, open_mexico_incident, end_user_mexico):
+    from django.core.management import call_command
+    from django.db import connection
+
+    from itsmo.incidents.models import Incident
+    from itsmo.search.models import SearchDocument
+
+    incident = open_mexico_incident(short_description="Printer on fire")
+
+    call_command("search_reindex", verbosity=0)
+
+    assert SearchDocument.objects.count() == 2
+    assert list(search.search(Article, "printer", end_user_mexico)) == [published]
+    assert list(search.search(Incident, "printer", end_user_mexico)) == [incident]
+    services.transition(published, "retired", actor=None)
+    Article.objects.filter(pk=published.pk).delete()
+    assert SearchDocument.objects.count() == 1
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_fts")
+            assert cursor.fetchone()[0] == 1

@@ -108,7 +108,7 @@ def test_end_user_sees_only_what_is_for_everybody(client, end_user_mexico):
     response = client.get("/")
 
     assert 'href="/soon/requests/"' in response.text
-    assert 'href="/soon/knowledge/"' in response.text
+    assert 'href="/knowledge/"' in response.text
     assert 'href="/soon/incidents/"' not in response.text
     assert 'href="/soon/audits/"' not in response.text
     assert 'href="/admin/"' not in response.text

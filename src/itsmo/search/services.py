@@ -212,13 +212,16 @@ def remove(record: models.Model) -> None:
 
 def reindex(model, *, batch: int = 2000, log=lambda message: None) -> int:
     """Rebuild every document of ``model`` (and drop documents of records that are gone)."""
-    _, key = _registration(model)
+    _registration(model)  # refuses a model that is not searchable
     pks = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
     done = 0
     for start in range(0, len(pks), batch):
         done += index_many(model, pks[start : start + batch], batch=batch)
         log(f"{done}/{len(pks)}")
-    SearchDocument.objects.filter(**{f"{key}__isnull": True}).delete()
+    # Documents whose record is gone have every key null (a key of another record type
+    # is null on this one's documents, so one key being null is not enough).
+    keys = [registration[1] for registration in _SEARCHABLE.values()]
+    SearchDocument.objects.filter(**{f"{name}__isnull": True for name in keys}).delete()
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(
