@@ -22,6 +22,7 @@ COMMANDS = {
     "mail ingest": "open or update incidents from an e-mail file or standard input",
     "search reindex": "rebuild the full-text search index",
     "problems detect": "propose problem candidates from recurring incidents (--since DATE)",
+    "import servicenow-events": "import a ServiceNow incident event log (--dry-run, --partial)",
 }
 
 

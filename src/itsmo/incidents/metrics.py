@@ -188,3 +188,108 @@ def register() -> None:
     ]
     for item in items:
         metrics.register(Metric(**{**item.__dict__, "process": PROCESS}))
+
+
+# -- baselines of imported history ------------------------------------------------------------
+# The figures an import is checked against (docs/importing.md, "Metric definitions"). Each
+# takes the slice and, optionally, the incidents to look at (``incidents=`` a queryset such as
+# ``Incident.objects.filter(external_source="servicenow")``); "opened" means opened in
+# ``[start, end)``, "resolved" resolved in it (cancelled excluded); times are calendar hours.
+
+
+def _baseline_scope(slice_: Slice, incidents: QuerySet | None) -> QuerySet:
+    scoped = _scoped(slice_)
+    return scoped if incidents is None else scoped.filter(pk__in=incidents.values("pk"))
+
+
+def opened_among(slice_: Slice, incidents: QuerySet | None = None) -> QuerySet:
+    return _baseline_scope(slice_, incidents).filter(
+        opened_at__gte=slice_.start, opened_at__lt=slice_.end
+    )
+
+
+def resolved_among(slice_: Slice, incidents: QuerySet | None = None) -> QuerySet:
+    return (
+        _baseline_scope(slice_, incidents)
+        .filter(resolved_at__gte=slice_.start, resolved_at__lt=slice_.end)
+        .exclude(status=Status.CANCELLED)
+    )
+
+
+def count_distinct_incidents(slice_: Slice, incidents: QuerySet | None = None) -> int:
+    """Incidents opened in the period (each counted once, whatever its history)."""
+    return opened_among(slice_, incidents).count()
+
+
+def count_incidents_resolved(slice_: Slice, incidents: QuerySet | None = None) -> int:
+    return resolved_among(slice_, incidents).count()
+
+
+def hours_opened_to_resolved(slice_: Slice, incidents: QuerySet | None = None) -> list[float]:
+    """Calendar hours from opening to resolution of the incidents resolved in the period."""
+    rows = resolved_among(slice_, incidents).values_list("opened_at", "resolved_at")
+    return [(resolved_at - opened_at).total_seconds() / 3600 for opened_at, resolved_at in rows]
+
+
+def median_hours_opened_to_resolved(slice_: Slice, incidents: QuerySet | None = None):
+    return percentile(hours_opened_to_resolved(slice_, incidents), 0.5)
+
+
+def p90_hours_opened_to_resolved(slice_: Slice, incidents: QuerySet | None = None):
+    return percentile(hours_opened_to_resolved(slice_, incidents), 0.9)
+
+
+def _opened_share(slice_: Slice, incidents: QuerySet | None, **condition) -> float | None:
+    opened_ = opened_among(slice_, incidents)
+    total = opened_.count()
+    return opened_.filter(**condition).count() / total if total else None
+
+
+def share_opened_reassigned(slice_: Slice, incidents: QuerySet | None = None) -> float | None:
+    """Share of the incidents opened in the period reassigned at least once."""
+    return _opened_share(slice_, incidents, reassignment_count__gte=1)
+
+
+def share_opened_reopened(slice_: Slice, incidents: QuerySet | None = None) -> float | None:
+    """Share of the incidents opened in the period reopened at least once."""
+    return _opened_share(slice_, incidents, reopen_count__gte=1)
+
+
+def counts_opened_by_priority(slice_: Slice, incidents: QuerySet | None = None) -> dict[int, int]:
+    rows = opened_among(slice_, incidents).values("priority").annotate(n=Count("pk"))
+    counts = dict.fromkeys(range(1, 6), 0)
+    counts.update({row["priority"]: row["n"] for row in rows})
+    return counts
+
+
+def count_linked_to_problems(slice_: Slice, incidents: QuerySet | None = None) -> int:
+    """Incidents opened in the period that are linked to a problem."""
+    return opened_among(slice_, incidents).filter(problem__isnull=False).count()
+
+
+def count_linked_to_changes(slice_: Slice, incidents: QuerySet | None = None) -> int:
+    """Incidents opened in the period caused by a change or (imported history) related to
+    one: the source's related-change link is kept by the import until incidents hold one."""
+    from django.apps import apps
+    from django.db.models import Q
+
+    linked = Q(caused_by_change__isnull=False)
+    if apps.is_installed("itsmo.imports"):
+        linked |= Q(import_record__related_change__isnull=False)
+    return opened_among(slice_, incidents).filter(linked).count()
+
+
+def baseline_figures(slice_: Slice, incidents: QuerySet | None = None) -> dict:
+    """Every figure above at once (the import's report and its agreement test use it)."""
+    hours = hours_opened_to_resolved(slice_, incidents)
+    return {
+        "distinct_incidents": count_distinct_incidents(slice_, incidents),
+        "resolved": count_incidents_resolved(slice_, incidents),
+        "median_hours_to_resolve": percentile(hours, 0.5),
+        "p90_hours_to_resolve": percentile(hours, 0.9),
+        "share_reassigned": share_opened_reassigned(slice_, incidents),
+        "share_reopened": share_opened_reopened(slice_, incidents),
+        "by_priority": counts_opened_by_priority(slice_, incidents),
+        "linked_to_problems": count_linked_to_problems(slice_, incidents),
+        "linked_to_changes": count_linked_to_changes(slice_, incidents),
+    }
