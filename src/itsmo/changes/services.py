@@ -593,9 +593,10 @@ def approvers_for(rule: ApprovalRule, change: Change) -> list[User]:
     if rule.source == ApproverSource.GROUP:
         people = rule.group.members.filter(is_active=True) if rule.group_id else User.objects.none()
     elif rule.source == ApproverSource.SERVICE_OWNERS:
-        people = User.objects.filter(
-            is_active=True, owned_services__in=change.services.all()
-        ).distinct()
+        # The services named on the change, else those its impact analysis found.
+        codes = [s["code"] for s in (change.impact_summary or {}).get("services", [])]
+        affected = change.services.all() or Service.objects.filter(code__in=codes)
+        people = User.objects.filter(is_active=True, owned_services__in=affected).distinct()
     else:
         groups = SupportGroup.objects.filter(is_active=True, manager__isnull=False)
         if change.region_id:
