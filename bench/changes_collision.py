@@ -3,10 +3,11 @@
 Fixture, in its own database ``itsmo_bench_changes`` (created when missing, reused when
 it already holds the fixture): a realistic CMDB from ``bench/cmdb_generate.py`` (default
 200,000 CIs, ~3 relationships each), month-end blackout windows for the 16 countries over
-two years, a global peak-season freeze and two regional blackouts inside the week, and **10,000 changes scheduled in one week**
-(bulk-written, no journal: a fixture, not history), each on one to three CIs drawn from
-servers, VMs, database instances, applications, business applications and network
-devices (the CIs changes are made to), in windows of one to six hours.
+two years, a global peak-season freeze and two regional blackouts inside the week, and
+**10,000 changes scheduled in one week** (bulk-written, no journal: a fixture, not
+history), each on one to three CIs drawn from servers, VMs, database instances,
+applications, business applications and network devices (the CIs changes are made to), in
+windows of one to six hours.
 
 Then, for ``--samples`` new changes (each on one to three such CIs, a tenth of them on a
 hub: a hypervisor host, storage array or router), it times
