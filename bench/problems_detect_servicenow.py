@@ -214,6 +214,9 @@ def main() -> None:
         f"{problems} problems with >= 2 incidents, {len(truth)} incidents, "
         f"{sum(n * (n - 1) // 2 for n in Counter(truth.values()).values()):,} pairs"
     )
+    pairs = len(incidents) * (len(incidents) - 1) // 2
+    chance = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values()) / pairs
+    print(f"pair precision of a random grouping (chance level): {chance:.5%}")
     print()
     print(
         "| block / text | method | threshold | window | min | lift | merge | candidates "
@@ -240,7 +243,7 @@ def main() -> None:
             f"| {setting.name} | {setting.similarity} | {stats['threshold']:g} "
             f"| {setting.window_days:g} d | {setting.min_incidents} | {setting.min_lift or '-'} "
             f"| {'yes' if setting.merge else 'no'} | {m['candidates']:,} "
-            f"| {m['incidents']:,} | {m['pair_precision']:.2%} | {m['pair_recall']:.1%} "
+            f"| {m['incidents']:,} | {m['pair_precision']:.3%} | {m['pair_recall']:.1%} "
             f"| {m['found']}/{problems} | {m['problem_recall']:.1%} "
             f"| {m['pure_precision']:.2%} | {m['hit_precision']:.2%} | {elapsed:.1f} s |"
         )

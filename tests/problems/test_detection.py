@@ -358,3 +358,21 @@ def test_a_pattern_that_pauses_and_comes_back_is_merged_unless_asked_not_to():
     assert [c.count for c in merged] == [8]
     assert sorted(c.keys for c in apart) == [[1, 2, 3, 4], [50, 51, 52, 53]]
     assert len({c.signature for c in apart}) == 2
+
+
+def test_character_ngrams_match_scikit_learns_char_wb_counts():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from itsmo.problems.similarity import char_ngram_counts
+
+    texts = ["Printer PRN-7 paper JAM", "vpn  drops\tevery hour", "", "disk full on srv01"]
+    ours = char_ngram_counts(texts)
+    theirs = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), alternate_sign=False, norm=None
+    ).transform(texts)
+
+    assert ours.shape == (4, 2**20)
+    assert np.asarray(ours.sum(axis=1)).ravel().tolist() == (
+        np.asarray(theirs.sum(axis=1)).ravel().tolist()
+    )
+    assert (char_ngram_counts(["paper jam"]) != char_ngram_counts(["paper jam"])).nnz == 0

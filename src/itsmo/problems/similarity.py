@@ -99,7 +99,8 @@ def normalise_text(text: str) -> str:
 class TfidfSimilarity:
     """Word TF-IDF blended with character n-gram TF-IDF (see the module docstring).
 
-    Terms are hashed (scikit-learn's ``HashingVectorizer``, 2**20 columns per part), so
+    Terms are hashed (words with scikit-learn's ``HashingVectorizer``, character n-grams
+    with :func:`char_ngram_counts`; 2**20 columns per part), so
     there is no vocabulary to hold and texts can be vectorised in batches; the inverse
     document frequencies are learnt by :meth:`fit` on the run's texts (or a sample of
     them). ``word_weight`` is ``w`` in ``cos = w * cos_words + (1 - w) * cos_chars``.
@@ -117,6 +118,8 @@ class TfidfSimilarity:
     ) -> None:
         if not 0.0 <= word_weight <= 1.0:
             raise ValueError("word_weight must be between 0 and 1")
+        if features < 2 or features & (features - 1):
+            raise ValueError("features must be a power of two")
         self.threshold = threshold
         self.word_weight = word_weight
         self.char_ngrams = char_ngrams
@@ -124,27 +127,27 @@ class TfidfSimilarity:
         self._idf: list[np.ndarray] | None = None
 
     def _hashers(self):
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        common = {
-            "lowercase": True,
-            "alternate_sign": False,
-            "norm": None,
-            "n_features": self.features,
-            "dtype": np.float32,
-        }
+        """(texts -> sparse term counts, weight) for the word and the character part."""
         hashers = []
         if self.word_weight > 0:
-            hashers.append(
-                (HashingVectorizer(token_pattern=r"(?u)\b\w+\b", **common), self.word_weight)
+            from sklearn.feature_extraction.text import HashingVectorizer
+
+            words = HashingVectorizer(
+                lowercase=True,
+                token_pattern=r"(?u)\b\w+\b",
+                alternate_sign=False,
+                norm=None,
+                n_features=self.features,
+                dtype=np.float32,
             )
+            hashers.append((words.transform, self.word_weight))
         if self.word_weight < 1:
-            hashers.append(
-                (
-                    HashingVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common),
-                    1.0 - self.word_weight,
-                )
-            )
+            low, high = self.char_ngrams
+
+            def chars(texts):
+                return char_ngram_counts(texts, low=low, high=high, features=self.features)
+
+            hashers.append((chars, 1.0 - self.word_weight))
         return hashers
 
     def fit(self, texts: Sequence[str]) -> TfidfSimilarity:
@@ -155,7 +158,7 @@ class TfidfSimilarity:
             if not documents:
                 self._idf.append(np.ones(self.features, dtype=np.float32))
                 continue
-            counts = hasher.transform(texts)
+            counts = hasher(texts)
             frequency = np.bincount(counts.indices, minlength=self.features)
             idf = np.log((1.0 + documents) / (1.0 + frequency)) + 1.0
             self._idf.append(idf.astype(np.float32))
@@ -168,12 +171,77 @@ class TfidfSimilarity:
             return sparse.csr_matrix((0, 1), dtype=np.float32)
         parts = []
         for (hasher, weight), idf in zip(self._hashers(), self._idf, strict=True):
-            counts = hasher.transform(texts).tocsr()
+            counts = sparse.csr_matrix(hasher(texts))
             counts.data = (np.log(counts.data) + 1.0) * idf[counts.indices]  # sublinear tf
             parts.append(normalise_rows(counts) * np.float32(np.sqrt(weight)))
         # Each part is unit length (or empty); renormalise so a text empty in one part
         # (e.g. only one-letter words) still compares on the other.
         return normalise_rows(sparse.hstack(parts, format="csr", dtype=np.float32))
+
+
+_PRIME = np.uint64(1099511628211)  # FNV-1a 64-bit prime, used as the polynomial base
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads the polynomial hash
+
+
+def char_ngram_counts(
+    texts: Sequence[str], *, low: int = 3, high: int = 5, features: int = 2**20
+) -> sparse.csr_matrix:
+    """Counts of the character n-grams of each text, hashed into ``features`` columns.
+
+    Lower case; every word is padded with one space on both sides and n-grams never
+    span two words (the ``char_wb`` analyzer of scikit-learn, except that a word
+    shorter than ``n - 2`` gives no ``n``-gram). Computed with NumPy over many texts at
+    once (``CHAR_CHUNK`` at a time, which bounds the memory): a polynomial hash of the
+    code points, then Fibonacci hashing into the columns. About twice as fast as
+    scikit-learn's Python analyzer, and deterministic (no per-process string hash).
+    """
+    if len(texts) <= CHAR_CHUNK:
+        return _char_ngram_counts(texts, low, high, features)
+    return sparse.vstack(
+        [
+            _char_ngram_counts(texts[start : start + CHAR_CHUNK], low, high, features)
+            for start in range(0, len(texts), CHAR_CHUNK)
+        ],
+        format="csr",
+    )
+
+
+CHAR_CHUNK = 20_000
+
+
+def _char_ngram_counts(texts, low, high, features) -> sparse.csr_matrix:
+    bits = features.bit_length() - 1
+    documents = [" " + "  ".join(text.lower().split()) + " " for text in texts]
+    lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    codes = np.frombuffer("".join(documents).encode("utf-32-le"), dtype=np.uint32)
+    codes = codes.astype(np.uint64)
+    owner = np.repeat(np.arange(len(documents), dtype=np.int32), lengths)
+    space = codes == 32
+    rows, columns = [], []
+    with np.errstate(over="ignore"):  # the hash wraps around 2**64 on purpose
+        for n in range(low, high + 1):
+            size = len(codes) - n + 1
+            if size <= 0:
+                continue
+            hashed = codes[:size].copy()
+            inner_space = np.zeros(size, dtype=bool)
+            for k in range(1, n):
+                hashed = hashed * _PRIME + codes[k : k + size]
+                if k < n - 1:
+                    inner_space |= space[k : k + size]
+            # A space inside the n-gram means it spans two words (or two texts).
+            keep = ~inner_space
+            rows.append(owner[:size][keep])
+            columns.append(((hashed[keep] * _MIX) >> np.uint64(64 - bits)).astype(np.int32))
+    if rows:
+        row, column = np.concatenate(rows), np.concatenate(columns)
+    else:
+        row = column = np.empty(0, dtype=np.int32)
+    counts = sparse.csr_matrix(
+        (np.ones(len(row), dtype=np.float32), (row, column)), shape=(len(documents), features)
+    )
+    counts.sum_duplicates()
+    return counts
 
 
 def normalise_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
