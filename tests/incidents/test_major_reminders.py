@@ -109,29 +109,21 @@ def test_a_crash_after_the_claim_rolls_it_back_and_the_rerun_reminds_once(
 
 
 def test_a_claim_lost_to_another_worker_sends_nothing(major, frozen, monkeypatch):
-    """Two workers read the same due incident; the second one's conditional UPDATE finds
-    the due instant already moved and stays silent."""
-    due = major.next_major_update_at
-    frozen.set(due + dt.timedelta(minutes=1))
-    real_reminder = notify.major_update_reminder
-    calls = []
+    """Worker A has read the due incident; before A claims it, worker B runs a whole scan.
+    A's conditional UPDATE then finds the due instant moved and A stays silent."""
+    frozen.set(major.next_major_update_at + dt.timedelta(minutes=1))
+    real_timedelta = services.timedelta
+    other_worker = []
 
-    def first_worker_wins(incident, due_at):
-        calls.append(due_at)
-        real_reminder(incident, due_at)
+    def b_runs_between_a_read_and_a_claim(*args, **kwargs):
+        monkeypatch.setattr(services, "timedelta", real_timedelta)
+        other_worker.append(services.remind_overdue_major_updates())
+        return real_timedelta(*args, **kwargs)
 
-    monkeypatch.setattr(notify, "major_update_reminder", first_worker_wins)
-    # the second worker read the due row before the first one claimed it
-    stale = list(
-        Incident.objects.filter(pk=major.pk).values_list(
-            "pk", "next_major_update_at", "major_update_interval_minutes"
-        )
-    )
-    assert services.remind_overdue_major_updates() == 1
-    claimed = Incident.objects.filter(pk=stale[0][0], next_major_update_at=stale[0][1]).update(
-        next_major_update_at=frozen.now
-    )
-    assert claimed == 0 and calls == [due] and len(_reminders()) == 1
+    # the first thing A does with a row it read is to compute the interval
+    monkeypatch.setattr(services, "timedelta", b_runs_between_a_read_and_a_claim)
+    assert services.remind_overdue_major_updates() == 0
+    assert other_worker == [1] and len(_reminders()) == 1
 
 
 def test_a_public_update_moves_the_next_one_forward_and_cancels_the_reminder(
