@@ -77,7 +77,9 @@ def reference_figures(source, start: datetime, end: datetime, zone_name: str = Z
     incidents: dict[str, list] = {}
     with handle:
         for position, row in enumerate(csv.DictReader(handle)):
-            incidents.setdefault(row["number"], []).append((int(row["sys_mod_count"]), position, row))
+            incidents.setdefault(row["number"], []).append(
+                (int(row["sys_mod_count"]), position, row)
+            )
     figures = {
         "distinct_incidents": 0,
         "resolved": 0,

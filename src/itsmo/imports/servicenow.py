@@ -35,9 +35,9 @@ unless ``partial``, rolls everything back at the end (every error is still repor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +61,15 @@ from itsmo.organization.models import Country, Region, Site, SiteKind
 from itsmo.problems.models import Problem
 from itsmo.slm.models import ClockState, DefinitionKind, Metric, SLAClock, SLADefinition
 
-from .common import MISSING, ImportFileError, ImportReport, RowRejected, open_text, read_rows
+from .common import (
+    MISSING,
+    ImportFileError,
+    ImportReport,
+    RowRejected,
+    insert_rows,
+    open_text,
+    read_rows,
+)
 from .models import ImportedIncident
 
 SOURCE = "servicenow"
@@ -168,6 +176,7 @@ def label(value: str) -> str:
     return "" if text == MISSING else text
 
 
+@functools.lru_cache(maxsize=65536)
 def username_for(value: str) -> str:
     """``'Caller 2403'`` -> ``'sn-caller-2403'`` (the account an identifier becomes)."""
     for prefix, name in USER_PREFIXES.items():
@@ -379,19 +388,6 @@ def parse_record(
     final.setdefault("state", Status.NEW)
     final.setdefault("hold_reason", "")
     return Record(number, rows[0][0], digest, events, final)
-
-
-@contextmanager
-def historical_timestamps(*models):
-    """``bulk_create`` keeps the ``updated_at`` computed from the source (not ``auto_now``)."""
-    fields = [f for m in models for f in m._meta.concrete_fields if getattr(f, "auto_now", 0)]
-    for item in fields:
-        item.auto_now = False
-    try:
-        yield
-    finally:
-        for item in fields:
-            item.auto_now = True
 
 
 class _RecordRejected(Exception):
@@ -1025,8 +1021,7 @@ class _Importer:
         for record, incident in zip(records, incidents, strict=True):
             journals.append(self._journal(record, incident))  # counts the version too
             incident.updated_at = max(e.at for e in record.events)
-        with historical_timestamps(Incident):
-            Incident.objects.bulk_create(incidents, batch_size=1000)
+        insert_rows(Incident, incidents, assign_pks=True)
         entries, clocks, links = [], [], []
         for record, incident, journal in zip(records, incidents, journals, strict=True):
             for _key, entry in journal:
@@ -1045,9 +1040,9 @@ class _Importer:
                     updated_at=self.now,
                 )
             )
-        JournalEntry.objects.bulk_create(entries, batch_size=5000)
-        SLAClock.objects.bulk_create(clocks, batch_size=5000)
-        ImportedIncident.objects.bulk_create(links, batch_size=5000)
+        insert_rows(JournalEntry, entries)
+        insert_rows(SLAClock, clocks)
+        insert_rows(ImportedIncident, links)
         self.report.count("incidents").created += len(incidents)
         self.report.count("journal entries").created += len(entries)
         self.report.count("SLA outcomes").created += len(clocks)
@@ -1073,7 +1068,7 @@ class _Importer:
             for name, value in values.items():
                 setattr(incident, name, value)
             names.update(values)
-            journaled = set(link.event_keys)
+            journaled = {"open", *link.event_keys}
             version = incident.version
             incident.version = 1
             journal = self._journal(record, incident)
@@ -1101,7 +1096,7 @@ class _Importer:
         Incident.objects.bulk_update(
             incidents, sorted(names | {"version", "updated_at"}), batch_size=1000
         )
-        JournalEntry.objects.bulk_create(entries, batch_size=5000)
+        insert_rows(JournalEntry, entries)
         ImportedIncident.objects.bulk_update(
             link_rows, ["fingerprint", "event_keys", "related_change", "updated_at"]
         )
@@ -1109,8 +1104,8 @@ class _Importer:
         SLAClock.objects.filter(
             incident_id__in=[i.pk for i in incidents], is_imported=True, definition=self.sla
         ).delete()
-        SLAClock.objects.bulk_create(
-            [self._clock(by_incident[i.external_reference], i) for i in incidents]
+        insert_rows(
+            SLAClock, [self._clock(by_incident[i.external_reference], i) for i in incidents]
         )
         self.report.count("incidents").updated += len(incidents)
         self.report.count("journal entries").created += len(entries)
