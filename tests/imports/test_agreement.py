@@ -11,7 +11,7 @@ from itsmo.imports import servicenow
 from itsmo.incidents import metrics
 from itsmo.incidents.models import Incident
 
-from .conftest import ZONE, reference_figures
+from .conftest import ZONE, reference_figures, require_data
 
 WHOLE = (datetime(2016, 1, 1, tzinfo=UTC), datetime(2018, 1, 1, tzinfo=UTC))
 ONE_MONTH = (datetime(2016, 3, 1, tzinfo=UTC), datetime(2016, 4, 1, tzinfo=UTC))
@@ -41,3 +41,25 @@ def test_figures_agree_with_the_raw_file(subset_file, subset_text, period):
     theirs = reference_figures(subset_text, *period, ZONE)
     assert theirs["distinct_incidents"] > 0
     assert_agree(ours, theirs)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_full_file_figures_agree_and_reimport_skips_everything():
+    # given the whole real log (141,712 events, 24,918 incidents), imported
+    path = require_data()
+    report = servicenow.import_events(path, servicenow.Options(index=False))
+    assert report.committed and not report.errors
+    assert report.rows == 141_712
+    assert report.count("incidents").created == 24_918
+
+    # when Itsmo computes the figures of the whole period
+    imported = Incident.objects.filter(external_source=servicenow.SOURCE)
+    ours = metrics.baseline_figures(Slice(*WHOLE), imported)
+
+    # then they agree with the raw file, and a second run changes nothing
+    assert_agree(ours, reference_figures(path, *WHOLE, ZONE))
+    assert ours["distinct_incidents"] == 24_918
+    again = servicenow.import_events(path, servicenow.Options(index=False))
+    assert again.count("incidents").skipped == 24_918
+    assert Incident.objects.count() == 24_918
