@@ -182,10 +182,10 @@ SETTINGS = [
     setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 3, 3),
     setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 30, 3),
     setting("category / all tokens", None, "category", ALL_TEXT, "tfidf", 0.6, 3, 3),
-    # Bursts only (min_lift 5), each burst its own candidate (merge=False).
+    # Bursts only (min_lift), each burst its own candidate (merge=False).
     setting("group+category", GROUP, "category", (), "categorical", None, 1, 3, 5),
-    setting("group+category", GROUP, "category", (), "categorical", None, 1, 2, 5),
     setting("group", GROUP, None, (), "categorical", None, 1, 3, 5),
+    setting("group", GROUP, None, (), "categorical", None, 2, 3, 20),
     setting("category+subcategory", "category", "subcategory", (), "categorical", None, 1, 3, 5),
     setting("group+category / sub+sym", GROUP, "category", SUB_SYM, "exact", None, 1, 3, 5),
     setting("group / all tokens", GROUP, None, ALL_TEXT, "tfidf", 0.6, 1, 3, 5),
