@@ -376,3 +376,17 @@ def test_character_ngrams_match_scikit_learns_char_wb_counts():
         np.asarray(theirs.sum(axis=1)).ravel().tolist()
     )
     assert (char_ngram_counts(["paper jam"]) != char_ngram_counts(["paper jam"])).nnz == 0
+
+
+def test_a_method_object_without_a_name_or_fit_can_be_passed_directly():
+    class Constant:
+        threshold = 1.0
+
+        def vectorize(self, texts):
+            return np.ones((len(texts), 1), dtype=np.float32)
+
+    stats: dict = {}
+    candidates = find_candidates(printer_jams(4), similarity=Constant(), stats=stats)
+
+    assert [c.count for c in candidates] == [4]
+    assert stats["similarity"] == "Constant"

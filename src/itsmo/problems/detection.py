@@ -231,7 +231,7 @@ def find_candidates(
             links=links,
             clusters=len(clusters),
             candidates=len(candidates),
-            similarity=method.name,
+            similarity=getattr(method, "name", type(method).__name__),
             threshold=threshold,
             **timings,
         )
