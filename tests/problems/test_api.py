@@ -226,3 +226,20 @@ def test_candidates_of_another_region_are_404(api_as, agent_brazil, candidate):
     assert api.get("/problem-candidates").json()["count"] == 0
     assert_problem(api.post(f"/problem-candidates/{candidate.pk}/accept", {}), 404)
     assert Problem.objects.count() == 0
+
+
+def test_the_journal_of_a_problem_is_scoped(api_as, agent_mexico, agent_brazil, created):
+    problem = Problem.objects.get(number=created["number"])
+    entries = api_as(agent_mexico).get(f"/journal/problem/{problem.pk}").json()
+    assert entries["count"] >= 1
+    assert_problem(api_as(agent_brazil).get(f"/journal/problem/{problem.pk}"), 404)
+
+
+def test_list_query_budgets(
+    api_as, agent_mexico, candidate, created, django_assert_max_num_queries
+):
+    api = api_as(agent_mexico)
+    with django_assert_max_num_queries(12):
+        assert api.get("/problem-candidates").json()["count"] == 1
+    with django_assert_max_num_queries(10):
+        assert api.get("/problems").json()["count"] == 1

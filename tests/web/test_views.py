@@ -115,13 +115,13 @@ def test_end_user_sees_only_what_is_for_everybody(client, end_user_mexico):
 
 
 def test_soon_page_is_honest_and_marks_its_entry(agent_client):
-    response = agent_client.get("/soon/problems/")
+    response = agent_client.get("/soon/requests/")
 
     assert response.status_code == 200
     assert "Not available yet" in response.text
-    assert str(navigation.get_entry("problems").summary) in response.text
+    assert str(navigation.get_entry("requests").summary) in response.text
     assert (
-        'href="/soon/problems/"\n           class="sidenav__link is-active is-soon"'
+        'href="/soon/requests/"\n           class="sidenav__link is-active is-soon"'
         in response.text
     )
 

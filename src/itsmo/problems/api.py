@@ -5,6 +5,7 @@ user may see, call a service."""
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -277,7 +278,8 @@ class CandidateOut(Schema):
 
     @staticmethod
     def resolve_incidents(obj: ProblemCandidate) -> list[str]:
-        return list(obj.incidents.order_by("opened_at", "pk").values_list("number", flat=True))
+        incidents = sorted(obj.incidents.all(), key=lambda i: (i.opened_at, i.pk))
+        return [incident.number for incident in incidents]
 
     @staticmethod
     def resolve_ci(obj: ProblemCandidate) -> str | None:
@@ -293,11 +295,11 @@ class CandidateOut(Schema):
 
     @staticmethod
     def resolve_countries(obj: ProblemCandidate) -> list[str]:
-        return sorted(obj.countries.values_list("code", flat=True))
+        return sorted(country.code for country in obj.countries.all())
 
     @staticmethod
     def resolve_business_processes(obj: ProblemCandidate) -> list[str]:
-        return sorted(obj.business_processes.values_list("name", flat=True))
+        return sorted(process.name for process in obj.business_processes.all())
 
     @staticmethod
     def resolve_problem(obj: ProblemCandidate) -> str | None:
@@ -626,10 +628,18 @@ def patch_task(request, number: str, task_number: str, payload: TaskPatch):
 # -- problem candidates ----------------------------------------------------------------------
 
 
-def _candidate_out(candidate: ProblemCandidate) -> ProblemCandidate:
+def _candidates():
     return ProblemCandidate.objects.select_related(
-        "ci", "service", "category", "problem", "decided_by"
-    ).get(pk=candidate.pk)
+        "ci", "service", "category", "category__parent", "problem", "decided_by"
+    ).prefetch_related(
+        Prefetch("incidents", queryset=Incident.objects.only("pk", "number", "opened_at")),
+        "countries",
+        "business_processes",
+    )
+
+
+def _candidate_out(candidate: ProblemCandidate) -> ProblemCandidate:
+    return _candidates().get(pk=candidate.pk)
 
 
 @router.get(
@@ -641,12 +651,8 @@ def _candidate_out(candidate: ProblemCandidate) -> ProblemCandidate:
 @paginate(PagePagination)
 def list_candidates(request, filters: Query[CandidateFilters]):
     states = filters.state or [CandidateState.PROPOSED]
-    return (
-        ProblemCandidate.objects.visible_to(request.user)
-        .filter(state__in=states)
-        .select_related("ci", "service", "category", "problem", "decided_by")
-        .order_by("-score", "-last_at", "id")
-    )
+    visible = ProblemCandidate.objects.visible_to(request.user).filter(state__in=states)
+    return _candidates().filter(pk__in=visible.values("pk")).order_by("-score", "-last_at", "id")
 
 
 @router.get("/problem-candidates/{candidate_id}", response=CandidateOut, summary="One candidate")

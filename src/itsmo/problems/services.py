@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from itsmo.accounts.models import SupportGroup, User
@@ -708,8 +708,11 @@ def store_candidates(found: Iterable[Any]) -> list[ProblemCandidate]:
         current = existing.get(item.signature)
         if current is not None and current.state != CandidateState.PROPOSED:
             continue  # decided once: never proposed again
-        with transaction.atomic():
-            stored.append(_store_candidate(item, current))
+        try:
+            with transaction.atomic():
+                stored.append(_store_candidate(item, current))
+        except IntegrityError:
+            continue  # a detection run in parallel stored this signature first
     return stored
 
 

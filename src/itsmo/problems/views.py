@@ -216,6 +216,8 @@ def detail(request, number: str):
 def update_fields(request, number: str):
     problem = _problem(request, number)
     form = ProblemForm(request.POST, user=request.user)
+    if form.is_valid() and form.cleaned_data["version"] is None:
+        form.add_error(None, _("Reload the page: the form does not say which version you read."))
     if form.is_valid():
         data = form.cleaned_data
         values = {k: data[k] for k in ProblemForm.base_fields if k not in ("version", "cis")}
