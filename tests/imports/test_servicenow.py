@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import zipfile
 from pathlib import Path
 
@@ -246,26 +245,24 @@ def test_command_writes_the_report_next_to_the_input(tmp_path, small_text, capsy
     assert "count,incidents,,,60,0,0," in report
 
 
-def test_command_refuses_a_read_only_folder_without_report(tmp_path, small_text, monkeypatch):
+def test_command_refuses_a_read_only_folder_without_report(tmp_path, small_text):
     folder = tmp_path / "ro"
     folder.mkdir()
     path = write(folder, small_text)
-    real_access = os.access
-    # chmod does not stop root: say the folder is read-only the way os.access would
-    monkeypatch.setattr(
-        "itsmo.imports.common.os.access",
-        lambda where, mode: False if Path(where) == folder.resolve() else real_access(where, mode),
-    )
+    folder.chmod(0o555)  # no write bit: read-only, even for root
+    try:
+        with pytest.raises(CommandError, match=r"read-only.*--report"):
+            call_command("import_servicenow_events", str(path), "--no-index")
+        assert Incident.objects.count() == 0
 
-    with pytest.raises(CommandError, match=r"read-only.*--report"):
-        call_command("import_servicenow_events", str(path), "--no-index")
-    assert Incident.objects.count() == 0
-
-    call_command(
-        "import_servicenow_events", str(path), "--no-index", "--no-progress",
-        "--report", str(tmp_path / "report.csv"),
-    )  # fmt: skip
+        call_command(
+            "import_servicenow_events", str(path), "--no-index", "--no-progress",
+            "--report", str(tmp_path / "report.csv"),
+        )  # fmt: skip
+    finally:
+        folder.chmod(0o755)
     assert (tmp_path / "report.csv").exists()
+    assert not (folder / "events.csv.report.csv").exists()
     assert Incident.objects.count() == 60
 
 

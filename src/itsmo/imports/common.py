@@ -136,6 +136,16 @@ class ImportReport:
             writer.writerow(["outcome", state, "", "", "", "", "", f"{self.rows} rows"])
 
 
+def writable(folder: Path) -> bool:
+    """Whether we may write in ``folder``: permission, and a folder whose mode has no write
+    bit at all counts as read-only even for root (shared, read-only data folders)."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK) and bool(mode & 0o222)
+
+
 def report_path(source: Path, explicit: str | None) -> Path:
     """Where the report CSV goes: ``--report``, else next to the input (``<name>.report.csv``).
 
@@ -145,12 +155,12 @@ def report_path(source: Path, explicit: str | None) -> Path:
     if explicit:
         target = Path(explicit)
         folder = target.parent if str(target.parent) else Path(".")
-        if not os.access(folder, os.W_OK):
+        if not writable(folder):
             raise ImportFileError(f"cannot write the report to {target}: folder not writable")
         return target
     folder = source.resolve().parent
     target = folder / f"{source.name}.report.csv"
-    if not os.access(folder, os.W_OK):
+    if not writable(folder):
         raise ImportFileError(
             f"{folder} is read-only, so the report cannot be written next to the input: "
             "pass --report PATH"
