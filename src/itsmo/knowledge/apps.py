@@ -6,3 +6,8 @@ class KnowledgeConfig(AppConfig):
     name = "itsmo.knowledge"
     label = "knowledge"
     verbose_name = _("Knowledge management")
+
+    def ready(self) -> None:
+        from . import metrics
+
+        metrics.register()
