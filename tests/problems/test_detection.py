@@ -390,3 +390,49 @@ def test_a_method_object_without_a_name_or_fit_can_be_passed_directly():
 
     assert [c.count for c in candidates] == [4]
     assert stats["similarity"] == "Constant"
+
+
+def mixed_workload():
+    """Patterns on several CIs and services, with unrelated noise around them."""
+    rng = random.Random(3)
+    noise_words = [
+        "printer",
+        "vpn",
+        "outlook",
+        "disk",
+        "badge",
+        "payroll",
+        "scanner",
+        "laptop",
+        "wifi",
+        "sap",
+    ]
+    incidents = printer_jams(6) + vpn_drops(5) + printer_jams(5, ci="CI-B", first_key=300)
+    for n in range(400):
+        words = rng.sample(noise_words, 3)
+        incidents.append(
+            IncidentSample(
+                key=1000 + n,
+                opened_at=START + timedelta(hours=rng.randrange(24 * 90)),
+                text=" ".join(words) + f" ref {rng.randrange(10**6)}",
+                ci=rng.choice(["CI-PRN-7", "CI-B", "CI-C", None]),
+                service=rng.choice(["printing", "network"]),
+                category="misc",
+            )
+        )
+    return incidents
+
+
+def test_chunks_batches_and_text_chunks_do_not_change_the_result(monkeypatch):
+    from itsmo.problems import detection, similarity
+
+    incidents = mixed_workload()
+    expected = [(c.signature, c.keys, c.score) for c in find_candidates(incidents)]
+
+    monkeypatch.setattr(detection, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(detection, "BATCH_INCIDENTS", 10)
+    monkeypatch.setattr(similarity, "CHAR_CHUNK", 3)
+    again = [(c.signature, c.keys, c.score) for c in find_candidates(incidents)]
+
+    assert expected
+    assert again == expected
