@@ -100,10 +100,10 @@ class TfidfSimilarity:
     """Word TF-IDF blended with character n-gram TF-IDF (see the module docstring).
 
     Terms are hashed (words with scikit-learn's ``HashingVectorizer``, character n-grams
-    with :func:`char_ngram_counts`; 2**20 columns per part), so
-    there is no vocabulary to hold and texts can be vectorised in batches; the inverse
-    document frequencies are learnt by :meth:`fit` on the run's texts (or a sample of
-    them). ``word_weight`` is ``w`` in ``cos = w * cos_words + (1 - w) * cos_chars``.
+    with :func:`char_ngram_counts`; 2**20 columns per part), so there is no vocabulary
+    to hold and texts can be vectorised in batches; the inverse document frequencies
+    are learnt by :meth:`fit` on the run's texts (or a sample of them).
+    ``word_weight`` is ``w`` in ``cos = w * cos_words + (1 - w) * cos_chars``.
     """
 
     name = "tfidf"
@@ -181,6 +181,8 @@ class TfidfSimilarity:
 
 _PRIME = np.uint64(1099511628211)  # FNV-1a 64-bit prime, used as the polynomial base
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads the polynomial hash
+#: Texts hashed together by :func:`char_ngram_counts` (bounds its temporary arrays).
+CHAR_CHUNK = 20_000
 
 
 def char_ngram_counts(
@@ -204,9 +206,6 @@ def char_ngram_counts(
         ],
         format="csr",
     )
-
-
-CHAR_CHUNK = 20_000
 
 
 def _char_ngram_counts(texts, low, high, features) -> sparse.csr_matrix:
