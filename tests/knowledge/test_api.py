@@ -145,3 +145,17 @@ def test_journal_of_an_article_is_for_staff(api_as, draft, agent_mexico, end_use
     entries = api_as(agent_mexico).get(f"/journal/article/{draft.pk}").json()
     assert entries["count"] >= 2
     assert_problem(api_as(end_user_mexico).get(f"/journal/article/{draft.pk}"), 404)
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "printer"}])
+def test_list_query_budget(
+    api_as, publish, erp, end_user_mexico, query, django_assert_max_num_queries
+):
+    for number in range(12):
+        publish(f"Printer guide {number}", "Steps", services=[erp])
+    client = api_as(end_user_mexico)
+
+    with django_assert_max_num_queries(10):
+        response = client.get("/knowledge", {**query, "page_size": 500})
+
+    assert response.json()["count"] == 12
