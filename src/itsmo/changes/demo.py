@@ -7,7 +7,7 @@ few failed changes that caused incidents, and two releases deployed region by re
 Everything goes through ``changes.services`` (and ``incidents.services`` for the caused
 incidents), each call with the clock set to the moment it happened.
 
-Volume: ``small`` 150, ``medium`` 800, ``large`` 2,500 changes.
+Volume: ``small`` 120, ``medium`` 600, ``large`` 2,000 changes.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .models import (
     Status,
 )
 
-COUNTS = {"small": 150, "medium": 800, "large": 2_500}
+COUNTS = {"small": 120, "medium": 600, "large": 2_000}
 #: Months of history (the incidents demo covers twelve).
 MONTHS = 11
 FUTURE_DAYS = 42
