@@ -299,3 +299,16 @@ def test_reindex_keeps_every_record_type(published, open_mexico_incident, end_us
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM search_fts")
             assert cursor.fetchone()[0] == 1
+
+
+def test_retire_known_error_when_the_problem_is_fixed(smo_analyst):
+    problem = _problem()
+    problem.workaround = "Restart the spool."
+    assert services.retire_known_error(problem) is None
+    services.publish_known_error(problem, actor=smo_analyst)
+
+    retired = services.retire_known_error(problem, actor=smo_analyst)
+    again = services.retire_known_error(problem, actor=smo_analyst)
+
+    assert retired.state == again.state == State.RETIRED
+    assert again.version == retired.version

@@ -444,6 +444,20 @@ def publish_known_error(problem, *, actor: User | None, language: str = "en") ->
 
 
 @transaction.atomic
+def retire_known_error(problem, *, actor: User | None = None) -> Article | None:
+    """Retire the published known-error article of ``problem`` (once the fix is in place);
+    ``None`` when the problem has none. Safe to call twice."""
+    problem_pk = getattr(problem, "pk", None)
+    article = Article.objects.filter(problem_id=problem_pk).first() if problem_pk else None
+    if article is None:
+        return None
+    if article.state == State.PUBLISHED:
+        number = getattr(problem, "number", "") or ""
+        transition(article, State.RETIRED, actor=None, note=f"problem {number} resolved".strip())
+    return reload(article)
+
+
+@transaction.atomic
 def record_view(article: Article) -> None:
     """Count a reader opening the article (no version bump, no journal)."""
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
