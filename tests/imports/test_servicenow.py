@@ -273,3 +273,14 @@ def test_command_exits_1_on_rejected_rows(tmp_path, small_text):
     assert exit_.value.code == 1
     report = (tmp_path / "events.csv.report.csv").read_text()
     assert "rejected,INC" in report and ",7,incident_state," in report
+
+
+def test_text_that_is_not_utf8_names_its_line(tmp_path, small_text):
+    path = tmp_path / "events.csv"
+    data = small_text.encode().splitlines(keepends=True)
+    data[9] = data[9].replace(b"Caller", b"Chamad\xe9", 1)
+    path.write_bytes(b"".join(data))
+
+    with pytest.raises(ImportFileError, match=r"line 10: text is not UTF-8 \(byte 0xe9\)"):
+        servicenow.import_events(path, OPTIONS)
+    assert Incident.objects.count() == 0

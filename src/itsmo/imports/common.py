@@ -206,17 +206,31 @@ def open_text(path: Path, *, encoding: str = "utf-8") -> tuple[IO[str], Counting
         raise ImportFileError("this is binary data, not a CSV text file")
     else:
         binary = buffered
-    return io.TextIOWrapper(binary, encoding=encoding, newline=""), counting
+    # Undecodable bytes become surrogates, so that read_rows can name their exact line.
+    text = io.TextIOWrapper(binary, encoding=encoding, errors="surrogateescape", newline="")
+    return text, counting
 
 
-def read_rows(text: IO[str], columns: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
+def _check_text(row: list[str], line: int) -> None:
+    try:
+        "".join(row).encode("utf-8")
+    except UnicodeEncodeError as error:
+        byte = ord(error.object[error.start]) - 0xDC00
+        raise ImportFileError(
+            f"text is not UTF-8 (byte {byte:#x}): re-encode the file", line=line
+        ) from None
+
+
+def read_rows(
+    text: IO[str], columns: tuple[str, ...], *, delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, fields)`` after checking the header has ``columns`` in order.
 
     Extra columns at the end of the header are accepted only when their name is empty
     (trailing separators); rows may carry extra empty fields at their end. Stream errors
     (truncated gzip, bad encoding) become :class:`ImportFileError` naming the line.
     """
-    reader = csv.reader(text)
+    reader = csv.reader(text, delimiter=delimiter)
     line = 0
     try:
         try:
@@ -224,6 +238,7 @@ def read_rows(text: IO[str], columns: tuple[str, ...]) -> Iterator[tuple[int, li
         except StopIteration:
             raise ImportFileError("the file is empty") from None
         line = reader.line_num
+        _check_text(header, line)
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         if len(header) == 1:
@@ -249,17 +264,16 @@ def read_rows(text: IO[str], columns: tuple[str, ...]) -> Iterator[tuple[int, li
         width = len(columns)
         for row in reader:
             line = reader.line_num
+            if not row:
+                continue  # a blank line
+            if not "".join(row).isascii():
+                _check_text(row, line)
             if len(row) > width and not any(value.strip() for value in row[width:]):
                 row = row[:width]
             yield line, row
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ImportFileError(
             f"the compressed file is truncated or corrupt after this line ({error})", line=line
-        ) from None
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            f"text is not UTF-8 after this line (byte {error.object[error.start]:#x})",
-            line=line + 1,
         ) from None
     except csv.Error as error:
         raise ImportFileError(f"broken CSV: {error}", line=line + 1) from None
