@@ -506,8 +506,11 @@ def _cohesion(vectors) -> float:
     if size < 2:
         return 1.0
     if sparse.issparse(vectors):
-        total = sparse.csr_matrix(np.ones((1, size), dtype=np.float32)) @ vectors
-        squared = float(np.dot(total.data, total.data))
+        # Column sums over the used columns only (a sparse product would allocate
+        # arrays as wide as the batch's columns for every cluster).
+        _, column = np.unique(vectors.indices, return_inverse=True)
+        total = np.bincount(column, weights=vectors.data.astype(np.float64))
+        squared = float(total @ total)
         norms = float(np.count_nonzero(np.diff(vectors.indptr)))  # unit rows, or empty
     else:
         total = np.asarray(vectors, dtype=np.float64).sum(axis=0)
