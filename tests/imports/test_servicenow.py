@@ -284,3 +284,27 @@ def test_text_that_is_not_utf8_names_its_line(tmp_path, small_text):
     with pytest.raises(ImportFileError, match=r"line 10: text is not UTF-8 \(byte 0xe9\)"):
         servicenow.import_events(path, OPTIONS)
     assert Incident.objects.count() == 0
+
+
+def test_imported_incidents_are_searchable(tmp_path, small_text):
+    from itsmo.search.models import SearchDocument
+
+    servicenow.import_events(write(tmp_path, small_text), servicenow.Options())
+
+    incident = Incident.objects.get(external_reference="INC0000045")
+    assert SearchDocument.objects.filter(incident=incident).exists()
+
+
+def test_progress_shows_rows_per_second_and_eta():
+    from itsmo.imports.common import ImportReport, Progress
+
+    out = io.StringIO()
+    progress = Progress(out)
+    report = ImportReport(source="servicenow", rows=5000, bytes_read=250, total_bytes=1000)
+    progress(report)
+    report.rows, report.bytes_read = 20000, 1000
+    progress(report, final=True)
+
+    first, last = out.getvalue().splitlines()
+    assert "25%" in first and "5,000 rows" in first and "rows/s" in first and "ETA" in first
+    assert "100%" in last and "done" in last
