@@ -28,3 +28,6 @@ def test_the_demo_has_known_errors_and_a_candidate_to_accept():
     assert ctx.data["problem_candidates"]
     # The planted burst on a recurring CI left unlinked is among the proposals.
     assert any(c.incident_count >= 5 and c.ci_id for c in proposed)
+    # Each problem manager can see the problem they manage.
+    for problem in problems:
+        assert Problem.objects.visible_to(problem.problem_manager).filter(pk=problem.pk).exists()

@@ -70,6 +70,14 @@ def _user(ctx: DemoContext, *names: str):
     return None
 
 
+def _regional_manager(ctx: DemoContext, ci):
+    """The manager of the service desk of the CI's region: someone who sees the problem."""
+    if ci.country is None:
+        return None
+    group = ctx.data.get("groups", {}).get(f"sd-{ci.country.region.code}")
+    return group.manager if group is not None and group.manager_id else None
+
+
 def _recurring_cis() -> list[int]:
     """CIs of the planted recurring incidents, most incidents first."""
     rows = (
@@ -148,7 +156,8 @@ def load_problems(ctx: DemoContext) -> None:
     made = []
     for ci_pk, story in zip(cis, STORIES, strict=False):
         title, method, root_cause, workaround, known_error = story
-        ci = CI.objects.get(pk=ci_pk)
+        ci = CI.objects.select_related("country__region").get(pk=ci_pk)
+        owner = _regional_manager(ctx, ci) or manager
         linked = list(
             Incident.objects.filter(
                 ci_id=ci_pk, short_description__startswith=RECURRING_PREFIX, problem__isnull=True
@@ -166,11 +175,11 @@ def load_problems(ctx: DemoContext) -> None:
             urgency=2,
             cis=[ci],
             country=ci.country if len(countries) <= 1 else None,
-            problem_manager=manager,
+            problem_manager=owner,
             incidents_to_link=linked,
             opened_at=min((i.opened_at for i in linked), default=None),
         )
-        _work(problem, actor, manager, method, root_cause, workaround, known_error, ctx)
+        _work(problem, actor, owner, method, root_cause, workaround, known_error, ctx)
         made.append(problem)
     unlinked = cis[len(STORIES) :]
     if unlinked and actor is not None:
