@@ -6,3 +6,8 @@ class ProblemsConfig(AppConfig):
     name = "itsmo.problems"
     label = "problems"
     verbose_name = _("Problem management")
+
+    def ready(self) -> None:
+        from . import metrics
+
+        metrics.register()
