@@ -195,7 +195,7 @@ class ChangePatch(Schema):
     )
 
 
-class TransitionIn(Schema):
+class ChangeTransitionIn(Schema):
     to: Status
     version: int | None = Field(None, description="optional; a stale one is a 409")
     note: str = ""
@@ -203,7 +203,7 @@ class TransitionIn(Schema):
     close_notes: str = ""
 
 
-class ScheduleIn(Schema):
+class ChangeScheduleIn(Schema):
     planned_start: datetime
     planned_end: datetime
     override_reason: str = Field(
@@ -212,7 +212,7 @@ class ScheduleIn(Schema):
     version: int | None = Field(None, description="optional; a stale one is a 409")
 
 
-class CollisionOut(Schema):
+class ChangeCollisionOut(Schema):
     change: str
     title: str
     planned_start: datetime
@@ -223,7 +223,7 @@ class CollisionOut(Schema):
     reason: str
 
 
-class BlackoutHitOut(Schema):
+class ChangeBlackoutHitOut(Schema):
     id: int
     name: str
     scope: str
@@ -232,14 +232,14 @@ class BlackoutHitOut(Schema):
     reason: str
 
 
-class ScheduleOut(Schema):
+class ChangeScheduleOut(Schema):
     change: ChangeOut
-    collisions: list[CollisionOut]
-    blackouts: list[BlackoutHitOut]
+    collisions: list[ChangeCollisionOut]
+    blackouts: list[ChangeBlackoutHitOut]
     overridden: bool
 
 
-class ApprovalOut(Schema):
+class ChangeApprovalOut(Schema):
     approver: str
     state: str
     comment: str
@@ -250,7 +250,7 @@ class ApprovalOut(Schema):
         return obj.approver.username
 
 
-class ApprovalRequestOut(Schema):
+class ChangeApprovalRequestOut(Schema):
     id: int
     name: str
     policy: str
@@ -258,24 +258,24 @@ class ApprovalRequestOut(Schema):
     requested_at: datetime
     due_at: datetime | None
     decided_at: datetime | None
-    approvals: list[ApprovalOut]
+    approvals: list[ChangeApprovalOut]
 
     @staticmethod
     def resolve_approvals(obj: ApprovalRequest) -> list[Approval]:
         return list(obj.approvals.all())
 
 
-class ApprovalsOut(Schema):
+class ChangeApprovalsOut(Schema):
     approval: str
-    requests: list[ApprovalRequestOut]
+    requests: list[ChangeApprovalRequestOut]
 
 
-class DecisionIn(Schema):
+class ChangeDecisionIn(Schema):
     decision: str = Field(..., description="approved or rejected")
     comment: str = Field("", max_length=5000, description="required to reject")
 
 
-class ImpactCIOut(Schema):
+class ChangeImpactCIOut(Schema):
     number: str
     name: str
     ci_class: str
@@ -283,32 +283,32 @@ class ImpactCIOut(Schema):
     depth: int
 
 
-class ImpactServiceOut(Schema):
+class ChangeImpactServiceOut(Schema):
     code: str
     name: str
     criticality: int
     countries: list[str]
 
 
-class ImpactProcessOut(Schema):
+class ChangeImpactProcessOut(Schema):
     code: str
     name: str
     criticality: int
     countries: list[str]
 
 
-class ImpactOut(Schema):
+class ChangeImpactOut(Schema):
     impact: int | None
     risk: str
-    cis: list[ImpactCIOut]
-    services: list[ImpactServiceOut]
-    business_processes: list[ImpactProcessOut]
+    cis: list[ChangeImpactCIOut]
+    services: list[ChangeImpactServiceOut]
+    business_processes: list[ChangeImpactProcessOut]
     countries: list[str]
     total: int
     truncated: bool
 
 
-class CalendarChangeOut(Schema):
+class ChangeCalendarChangeOut(Schema):
     number: str
     title: str
     type: str
@@ -327,7 +327,7 @@ class CalendarChangeOut(Schema):
         return _code(obj.country)
 
 
-class BlackoutOut(Schema):
+class ChangeBlackoutOut(Schema):
     id: int
     name: str
     reason: str
@@ -346,7 +346,7 @@ class BlackoutOut(Schema):
         return _code(obj.region)
 
 
-class BlackoutIn(Schema):
+class ChangeBlackoutIn(Schema):
     name: str = Field(..., max_length=150)
     reason: str = ""
     start_at: datetime
@@ -355,7 +355,7 @@ class BlackoutIn(Schema):
     region: str | None = Field(None, description="region code; neither: global")
 
 
-class CalendarQuery(Schema):
+class ChangeCalendarQuery(Schema):
     start: datetime = Field(..., alias="from", description="start of the period")
     end: datetime = Field(..., alias="to", description="end of the period (exclusive)")
     country: str | None = Field(None, description="ISO code")
@@ -363,14 +363,14 @@ class CalendarQuery(Schema):
     ci: str | None = Field(None, description="CI number")
 
 
-class CalendarOut(Schema):
+class ChangeCalendarOut(Schema):
     start: datetime
     end: datetime
-    changes: list[CalendarChangeOut]
-    blackouts: list[BlackoutOut]
+    changes: list[ChangeCalendarChangeOut]
+    blackouts: list[ChangeBlackoutOut]
 
 
-class TemplateOut(Schema):
+class ChangeTemplateOut(Schema):
     id: int
     code: str
     name: str
@@ -393,7 +393,7 @@ class TemplateOut(Schema):
         return _code(obj.assignment_group)
 
 
-class TemplateIn(Schema):
+class ChangeTemplateIn(Schema):
     code: str = Field(..., max_length=60)
     name: str = Field(..., max_length=150)
     description: str = ""
@@ -406,7 +406,7 @@ class TemplateIn(Schema):
     duration_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
 
 
-class DeploymentOut(Schema):
+class ChangeDeploymentOut(Schema):
     id: int
     region: str | None
     country: str | None
@@ -433,7 +433,7 @@ class ReleaseOut(Schema):
     manager: str | None
     status: str
     changes: list[str]
-    deployments: list[DeploymentOut]
+    deployments: list[ChangeDeploymentOut]
     created_at: datetime
 
     @staticmethod
@@ -462,14 +462,14 @@ class ReleaseIn(Schema):
     changes: list[str] = Field(default_factory=list, description="change numbers")
 
 
-class DeploymentIn(Schema):
+class ChangeDeploymentIn(Schema):
     planned_start: datetime
     planned_end: datetime
     country: str | None = None
     region: str | None = None
 
 
-class DeploymentStatusIn(Schema):
+class ChangeDeploymentStatusIn(Schema):
     status: DeploymentStatus
 
 
@@ -650,14 +650,14 @@ def create_change(request, payload: ChangeIn):
 
 @router.get(
     "/changes/calendar",
-    response=CalendarOut,
+    response=ChangeCalendarOut,
     summary="The change calendar",
     description=(
         "Changes whose planned window overlaps `[from, to)` (at most 93 days) and the blackout "
         "windows in it, filtered by `country`, `service` or `ci`."
     ),
 )
-def change_calendar(request, params: Query[CalendarQuery]):
+def change_calendar(request, params: Query[ChangeCalendarQuery]):
     start, end = _aware(params.start), _aware(params.end)
     changes, blackouts = services.calendar(
         request.user,
@@ -718,7 +718,7 @@ def patch_change(request, number: str, payload: ChangePatch):
         "plan, risk, window, approval, outcome or review a 422 naming it."
     ),
 )
-def post_transition(request, number: str, payload: TransitionIn):
+def post_transition(request, number: str, payload: ChangeTransitionIn):
     change = services.get_visible(number, request.user)
     services.transition(
         change,
@@ -734,7 +734,7 @@ def post_transition(request, number: str, payload: TransitionIn):
 
 @router.post(
     "/changes/{number}/schedule",
-    response={200: ScheduleOut},
+    response={200: ChangeScheduleOut},
     summary="Schedule a change (collision and blackout check)",
     description=(
         "Sets the planned window. Changes overlapping it on the same CIs or on CIs related "
@@ -743,7 +743,7 @@ def post_transition(request, number: str, payload: TransitionIn):
         "then anyway (journaled)."
     ),
 )
-def schedule_change(request, number: str, payload: ScheduleIn):
+def schedule_change(request, number: str, payload: ChangeScheduleIn):
     change = services.get_visible(number, request.user)
     found = services.schedule_change(
         change,
@@ -772,7 +772,7 @@ def _approvals(change: Change) -> dict:
 
 @router.get(
     "/changes/{number}/approvals",
-    response=ApprovalsOut,
+    response=ChangeApprovalsOut,
     summary="The change's approvals",
 )
 def get_approvals(request, number: str):
@@ -781,7 +781,7 @@ def get_approvals(request, number: str):
 
 @router.post(
     "/changes/{number}/approvals",
-    response=ApprovalsOut,
+    response=ChangeApprovalsOut,
     summary="Approve or reject (as one of its approvers)",
     description=(
         "`decision`: approved or rejected (with a `comment`). The request's policy (all, any, "
@@ -789,7 +789,7 @@ def get_approvals(request, number: str):
         "normal change back to new and cancels an emergency one."
     ),
 )
-def post_approval(request, number: str, payload: DecisionIn):
+def post_approval(request, number: str, payload: ChangeDecisionIn):
     change = services.get_visible(number, request.user)
     services.decide(change, actor=request.user, decision=payload.decision, comment=payload.comment)
     return _approvals(services.reload(change))
@@ -797,7 +797,7 @@ def post_approval(request, number: str, payload: DecisionIn):
 
 @router.get(
     "/changes/{number}/impact",
-    response=ImpactOut,
+    response=ChangeImpactOut,
     summary="What the change impacts (CMDB)",
     description=(
         "The CIs upstream of the change's CIs, the services and business processes they "
@@ -846,7 +846,7 @@ def _staff(user) -> None:
 
 @router.get(
     "/change-templates",
-    response=list[TemplateOut],
+    response=list[ChangeTemplateOut],
     summary="Standard-change templates",
 )
 @paginate(PagePagination)
@@ -860,10 +860,10 @@ def list_templates(request, active: bool | None = True):
 
 @router.post(
     "/change-templates",
-    response={201: TemplateOut},
+    response={201: ChangeTemplateOut},
     summary="Define a standard-change template (change managers)",
 )
-def create_template(request, payload: TemplateIn):
+def create_template(request, payload: ChangeTemplateIn):
     data = payload.dict()
     data["service"] = _by_code(Service, data.pop("service"), "service")
     data["assignment_group"] = _by_code(
@@ -874,7 +874,7 @@ def create_template(request, payload: TemplateIn):
 
 @router.get(
     "/change-blackouts",
-    response=list[BlackoutOut],
+    response=list[ChangeBlackoutOut],
     summary="Blackout windows",
 )
 @paginate(PagePagination)
@@ -888,10 +888,10 @@ def list_blackouts(request, after: datetime | None = None):
 
 @router.post(
     "/change-blackouts",
-    response={201: BlackoutOut},
+    response={201: ChangeBlackoutOut},
     summary="Define a blackout window (change managers)",
 )
-def create_blackout(request, payload: BlackoutIn):
+def create_blackout(request, payload: ChangeBlackoutIn):
     window = services.create_blackout(
         actor=request.user,
         name=payload.name,
@@ -939,10 +939,10 @@ def get_release(request, number: str):
 
 @router.post(
     "/releases/{number}/deployments",
-    response={201: DeploymentOut},
+    response={201: ChangeDeploymentOut},
     summary="Plan a deployment window (per region or country)",
 )
-def plan_deployment(request, number: str, payload: DeploymentIn):
+def plan_deployment(request, number: str, payload: ChangeDeploymentIn):
     release = _get_release(number, request.user)
     deployment = services.plan_deployment(
         release,
@@ -957,10 +957,12 @@ def plan_deployment(request, number: str, payload: DeploymentIn):
 
 @router.post(
     "/releases/{number}/deployments/{deployment_id}",
-    response=DeploymentOut,
+    response=ChangeDeploymentOut,
     summary="Record a deployment's progress",
 )
-def set_deployment_status(request, number: str, deployment_id: int, payload: DeploymentStatusIn):
+def set_deployment_status(
+    request, number: str, deployment_id: int, payload: ChangeDeploymentStatusIn
+):
     release = _get_release(number, request.user)
     deployment = release.deployments.filter(pk=deployment_id).first()
     if deployment is None:

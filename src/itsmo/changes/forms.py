@@ -32,7 +32,13 @@ def add_domain_error(form: forms.Form, error) -> None:
 
 
 def _staff():
-    return User.objects.filter(is_active=True, role_grants__isnull=False).distinct()
+    from itsmo.accounts.models import STAFF_ROLES
+
+    return (
+        User.objects.filter(is_active=True, role_grants__role__in=sorted(STAFF_ROLES))
+        .distinct()
+        .order_by("username")
+    )
 
 
 class CIField(forms.CharField):
