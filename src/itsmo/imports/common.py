@@ -377,3 +377,25 @@ def insert_rows(model, objects: list, *, assign_pks: bool = False) -> list:
                 row.append(value)
             copy.write_row(row)
     return objects
+
+
+def copy_rows(model, columns: tuple[str, ...], rows: list[list]) -> None:
+    """Insert plain ``rows`` (values in ``columns`` order, attnames) without building model
+    instances: ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere. Values must be plain
+    (str, int, datetime, None): no defaults, no ``auto_now`` are applied."""
+    from django.db import connection
+
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=2000
+        )
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(meta.get_field(name).column) for name in columns)
+    sql = f"COPY {quote(meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)

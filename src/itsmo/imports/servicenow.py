@@ -45,7 +45,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -66,6 +65,7 @@ from .common import (
     ImportFileError,
     ImportReport,
     RowRejected,
+    copy_rows,
     insert_rows,
     open_text,
     read_rows,
@@ -166,14 +166,32 @@ USER_PREFIXES = {
     "Resolved by": "sn-resolved-by-",
 }
 UNKNOWN_CALLER = "sn-caller-unknown"
+#: Django's mark of an unusable password (any value starting with "!"): nobody can sign in.
+UNUSABLE_PASSWORD = "!imported-from-servicenow"
+JOURNAL_COLUMNS = (
+    "content_type_id",
+    "object_id",
+    "kind",
+    "field",
+    "old_value",
+    "new_value",
+    "body",
+    "actor_id",
+    "occurred_at",
+    "recorded_at",
+)
 CI_CLASS_CODE = "servicenow-ci"
 SLA_DEFINITION_NAME = "ServiceNow SLA (imported outcomes)"
 
 
 def label(value: str) -> str:
     """``'Opened by  8'`` -> ``'Opened by 8'``; ``'?'`` and blanks -> ``''``."""
-    text = " ".join(value.split())
-    return "" if text == MISSING else text
+    if value == MISSING:
+        return ""
+    if "  " in value or value[:1] == " " or value[-1:] == " ":
+        value = " ".join(value.split())
+        return "" if value == MISSING else value
+    return value
 
 
 @functools.lru_cache(maxsize=65536)
@@ -674,7 +692,7 @@ class _Importer:
                 User(
                     username=name,
                     display_name=f"ServiceNow {wanted[name]}",
-                    password=make_password(None),  # no usable password: cannot sign in
+                    password=UNUSABLE_PASSWORD,
                     is_active=False,
                     country=self.country,
                 )
@@ -900,23 +918,13 @@ class _Importer:
 
     def _journal(self, record: Record, incident: Incident) -> list[tuple[str, JournalEntry]]:
         """Every journal entry of the record, keyed by the event that produced it."""
-        entries: list[tuple[str, JournalEntry]] = []
+        entries: list[tuple[str, list]] = []  # rows in JOURNAL_COLUMNS order
+        type_id, pk, now = self.incident_type.pk, incident.pk, self.now
 
-        def add(key, kind, actor, at, **values):
-            entries.append(
-                (
-                    key,
-                    JournalEntry(
-                        content_type=self.incident_type,
-                        object_id=incident.pk,
-                        kind=kind,
-                        actor_id=self._user(actor),
-                        occurred_at=at,
-                        recorded_at=self.now,
-                        **values,
-                    ),
-                )
-            )
+        def add(key, kind, actor, at, field="", old_value="", new_value="", body=""):
+            actor_id = self._user(actor)
+            row = [type_id, pk, str(kind), field, old_value, new_value, body, actor_id, at, now]
+            entries.append((key, row))
 
         final = record.final
         add(
@@ -1024,9 +1032,9 @@ class _Importer:
         insert_rows(Incident, incidents, assign_pks=True)
         entries, clocks, links = [], [], []
         for record, incident, journal in zip(records, incidents, journals, strict=True):
-            for _key, entry in journal:
-                entry.object_id = incident.pk
-                entries.append(entry)
+            for _key, row in journal:
+                row[1] = incident.pk
+                entries.append(row)
             clocks.append(self._clock(record, incident))
             links.append(
                 ImportedIncident(
@@ -1040,7 +1048,7 @@ class _Importer:
                     updated_at=self.now,
                 )
             )
-        insert_rows(JournalEntry, entries)
+        copy_rows(JournalEntry, JOURNAL_COLUMNS, entries)
         insert_rows(SLAClock, clocks)
         insert_rows(ImportedIncident, links)
         self.report.count("incidents").created += len(incidents)
@@ -1074,16 +1082,22 @@ class _Importer:
             journal = self._journal(record, incident)
             new_entries = [entry for key, entry in journal if key not in journaled]
             incident.version = max(version, incident.version) + 1
+            note = "Refreshed from a new ServiceNow import" + (
+                f" (changed: {', '.join(sorted(changed))})." if changed else "."
+            )
             new_entries.append(
-                JournalEntry(
-                    content_type=self.incident_type,
-                    object_id=incident.pk,
-                    kind=JournalKind.WORK_NOTE,
-                    occurred_at=self.now,
-                    recorded_at=self.now,
-                    body="Refreshed from a new ServiceNow import"
-                    + (f" (changed: {', '.join(sorted(changed))})." if changed else "."),
-                )
+                [
+                    self.incident_type.pk,
+                    incident.pk,
+                    str(JournalKind.WORK_NOTE),
+                    "",
+                    "",
+                    "",
+                    note,
+                    None,
+                    self.now,
+                    self.now,
+                ]
             )
             entries += new_entries
             incident.updated_at = self.now
@@ -1096,7 +1110,7 @@ class _Importer:
         Incident.objects.bulk_update(
             incidents, sorted(names | {"version", "updated_at"}), batch_size=1000
         )
-        insert_rows(JournalEntry, entries)
+        copy_rows(JournalEntry, JOURNAL_COLUMNS, entries)
         ImportedIncident.objects.bulk_update(
             link_rows, ["fingerprint", "event_keys", "related_change", "updated_at"]
         )
