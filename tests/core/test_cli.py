@@ -84,7 +84,7 @@ def free_port() -> int:
 def test_demo_loads_serves_and_stops_on_sigterm(env):
     port = free_port()
     process = subprocess.Popen(
-        [ITSMO, "demo", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [ITSMO, "demo", "--scale", "small", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
