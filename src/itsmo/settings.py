@@ -147,6 +147,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory, so that concurrency tests see real locking.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-itsmo-{os.getpid()}.sqlite3")}
 else:
+    # Server-side prepared statements: a query a connection runs again skips parsing (and,
+    # once PostgreSQL settles on a generic plan, planning). Empty turns them off, as a pooler
+    # in transaction mode (PgBouncer before 1.21) needs.
+    _prepare = env_str("ITSMO_DATABASE_PREPARE_THRESHOLD", "5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(_prepare) if _prepare else None
+    )
     # One test database per test run, so that runs in parallel never share one.
     DATABASES["default"]["TEST"] = {"NAME": f"test_itsmo_{os.getpid()}"}
 
