@@ -10,7 +10,8 @@ they are grouped on the fly; a number seen again after another one is a rejected
 The bulk path
 -------------
 Like the demo's ``incidents.demo.write_bulk``, the importer computes what the services
-store and writes it with ``bulk_create``, a batch of incidents at a time: the incident row
+store and inserts it a batch of incidents at a time (``COPY`` on PostgreSQL, ``bulk_create``
+elsewhere: :func:`itsmo.imports.common.insert_rows`, ``copy_rows``): the incident row
 (number from ``core.numbering``, final values, version = one plus the updates journaled),
 its journal at the original timestamps (created; each state change, reopenings included;
 each change of assignment group, assignee, impact, urgency, priority, category,
