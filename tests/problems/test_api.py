@@ -243,3 +243,11 @@ def test_list_query_budgets(
         assert api.get("/problem-candidates").json()["count"] == 1
     with django_assert_max_num_queries(10):
         assert api.get("/problems").json()["count"] == 1
+
+
+def test_work_notes_by_api(api_as, agent_mexico, agent_brazil, created):
+    path = f"/problems/{created['number']}/comments"
+    response = api_as(agent_mexico).post(path, {"body": "Vendor case 42"})
+    assert response.status_code == 201 and response.json()["kind"] == "work_note"
+    assert_problem(api_as(agent_mexico).post(path, {"body": ""}), 422, "body")
+    assert_problem(api_as(agent_brazil).post(path, {"body": "x"}), 404)

@@ -15,6 +15,7 @@ from itsmo.catalog.models import Service
 from itsmo.changes.models import Change
 from itsmo.cmdb.models import CI
 from itsmo.core import registry
+from itsmo.core.api import JournalEntryOut
 from itsmo.core.errors import ValidationFailed
 from itsmo.incidents.models import Incident
 from itsmo.organization.models import Country, Region
@@ -219,6 +220,11 @@ class LinkedIncidentOut(Schema):
     @staticmethod
     def resolve_country(obj: Incident) -> str | None:
         return _code(obj.country)
+
+
+class CommentIn(Schema):
+    body: str = Field(..., max_length=20000)
+    internal: bool = Field(True, description="a work note (default); false: a comment")
 
 
 class TaskIn(Schema):
@@ -581,6 +587,19 @@ def unlink_incident(request, number: str, incident_number: str):
     incident = _incidents([incident_number], request.user)[0]
     services.unlink_incident(problem, incident, actor=request.user)
     return 204, None
+
+
+@router.post(
+    "/problems/{number}/comments",
+    response={201: JournalEntryOut},
+    summary="Add a work note (or a comment) to a problem's journal",
+)
+def post_comment(request, number: str, payload: CommentIn):
+    problem = services.get_visible(number, request.user)
+    entry = services.add_comment(
+        problem, actor=request.user, body=payload.body, internal=payload.internal
+    )
+    return 201, entry
 
 
 @router.post("/problems/{number}/tasks", response={201: TaskOut}, summary="Add a problem task")
