@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from itsmo.changes import risk
 from itsmo.changes.models import LIFECYCLE, Status
@@ -79,3 +81,48 @@ def test_lifecycle_table_reaches_every_state_and_final_states_are_terminal():
     assert not LIFECYCLE.targets_from(Status.CLOSED)
     assert not LIFECYCLE.targets_from(Status.CANCELLED)
     assert Status.CANCELLED not in LIFECYCLE.targets_from(Status.IMPLEMENT)
+
+
+PATHS = {
+    "standard": {"new", "scheduled", "implement", "review", "closed", "cancelled"},
+    "normal": set(Status.values),
+    "emergency": set(Status.values) - {"assess"},
+}
+
+
+@given(
+    type=st.sampled_from(["standard", "normal", "emergency"]),
+    choices=st.lists(st.integers(min_value=0, max_value=10), max_size=30),
+    approved=st.booleans(),
+    reviewed=st.booleans(),
+)
+def test_random_walks_stay_on_the_type_path(type, choices, approved, reviewed):
+    """Whatever moves are tried, a change only visits its type's states, reaches Implement
+    only approved (or standard) and Closed only with its review when one is needed."""
+    import datetime as dt
+
+    from itsmo.changes.models import Change
+
+    start = dt.datetime(2026, 10, 5, tzinfo=dt.UTC)
+    change = Change(
+        type=type,
+        status=Status.NEW,
+        implementation_plan="plan",
+        backout_plan="back out",
+        risk="low",
+        planned_start=start,
+        planned_end=start + dt.timedelta(hours=1),
+        approval="approved" if approved else "requested",
+        close_code="successful",
+        review_notes="done" if reviewed else "",
+    )
+    for choice in choices:
+        targets = LIFECYCLE.available(change)
+        if not targets:
+            break
+        LIFECYCLE.apply(change, targets[choice % len(targets)])
+        assert change.status in PATHS[type]
+        if change.status == Status.IMPLEMENT:
+            assert type == "standard" or approved
+        if change.status == Status.CLOSED:
+            assert reviewed or type == "standard"
