@@ -45,10 +45,10 @@ def test_every_area_of_the_product_is_listed():
 
 
 def test_menu_marks_only_the_current_entry_active(agent_mexico):
-    menu = navigation.menu_for(agent_mexico, "/soon/changes/", soon_key="changes")
+    menu = navigation.menu_for(agent_mexico, "/soon/requests/", soon_key="requests")
 
     active = [e["key"] for section in menu for e in section["entries"] if e["is_active"]]
-    assert active == ["changes"]
+    assert active == ["requests"]
 
 
 def test_agent_does_not_see_governance_or_admin(agent_mexico):
