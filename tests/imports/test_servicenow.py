@@ -308,3 +308,14 @@ def test_progress_shows_rows_per_second_and_eta():
     first, last = out.getvalue().splitlines()
     assert "25%" in first and "5,000 rows" in first and "rows/s" in first and "ETA" in first
     assert "100%" in last and "done" in last
+
+
+def test_the_itsmo_command_maps_import_servicenow_events():
+    from itsmo.cli import COMMANDS, resolve
+
+    assert resolve(["import", "servicenow-events", "f.csv.gz", "--dry-run"]) == [
+        "import_servicenow_events",
+        "f.csv.gz",
+        "--dry-run",
+    ]
+    assert "import servicenow-events" in COMMANDS
