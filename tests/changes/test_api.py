@@ -304,3 +304,28 @@ def test_blackouts_api(api_as, agent_mexico, manager_mexico):
     assert_problem(api_as(agent_mexico).post("/change-blackouts", window), 403)
     assert api_as(manager_mexico).post("/change-blackouts", window).status_code == 201
     assert api_as(agent_mexico).get("/change-blackouts").json()["count"] == 1
+
+
+def test_journal_and_risk_questions(api_as, agent_mexico, agent_brazil, new_change):
+    change = new_change()
+
+    timeline = api_as(agent_mexico).get(f"/journal/change/{change.pk}")
+    assert timeline.status_code == 200
+    assert timeline.json()["items"][0]["kind"] == "created"
+    assert_problem(api_as(agent_brazil).get(f"/journal/change/{change.pk}"), 404)
+    questions = api_as(agent_mexico).get("/change-risk-questions").json()
+    assert [q["key"] for q in questions][:2] == ["tested", "backout"]
+
+
+def test_templates_are_defined_by_change_managers(api_as, agent_mexico, manager_mexico):
+    body = {
+        "code": "dns-record",
+        "name": "DNS record",
+        "implementation_plan": "Add the record.",
+        "backout_plan": "Delete the record.",
+    }
+
+    assert_problem(api_as(agent_mexico).post("/change-templates", body), 403)
+    created = api_as(manager_mexico).post("/change-templates", body)
+    assert created.status_code == 201, created.content
+    assert_problem(api_as(manager_mexico).post("/change-templates", body), 422, "code")
