@@ -342,3 +342,22 @@ def test_candidates_are_scoped_by_their_countries(recurring, agent_brazil, agent
     assert services.get_visible_candidate(candidate.pk, agent_mexico) == candidate
     with pytest.raises(NotFound):
         services.get_visible_candidate(candidate.pk, agent_brazil)
+
+
+def test_a_known_error_publishes_its_workaround_as_an_article(problem_mexico, agent_mexico):
+    from itsmo.knowledge.models import Article, ArticleType, State
+
+    p = problem_mexico
+    services.transition(p, Status.ASSESSED, actor=agent_mexico)
+    services.transition(p, Status.ROOT_CAUSE_ANALYSIS, actor=agent_mexico)
+    services.transition(
+        p,
+        Status.KNOWN_ERROR,
+        actor=agent_mexico,
+        root_cause="The label printer driver leaks spooler handles.",
+        workaround="Restart the print spooler service, then reprint the batch.",
+    )
+    article = Article.objects.get(problem=p)
+    assert article.article_type == ArticleType.KNOWN_ERROR
+    assert article.state == State.PUBLISHED
+    assert "Restart the print spooler" in article.translations.get().body

@@ -32,6 +32,7 @@ from itsmo.core.versioning import save_versioned
 from itsmo.incidents import services as incidents
 from itsmo.incidents.models import Incident
 from itsmo.incidents.models import Status as IncidentStatus
+from itsmo.knowledge import services as knowledge
 from itsmo.organization.models import Country, Region
 
 from .models import (
@@ -398,6 +399,10 @@ def transition(
     if to == Status.RESOLVED:
         body = f"{ResolutionCode(locked.resolution_code).label}. {locked.resolution_notes}".strip()
     journal.record_state_change(locked, actor, "status", old, to, note=str(body), at=now)
+    if to == Status.KNOWN_ERROR:
+        # A known error publishes its workaround for agents and the portal (or refreshes
+        # the article of an earlier round).
+        knowledge.publish_known_error(locked, actor=actor)
     _sync(problem, locked)
     return problem
 
