@@ -68,6 +68,11 @@ SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
         "problems.detect", "itsmo.problems.tasks.detect_recurring_incidents", timedelta(hours=6)
     ),
+    PeriodicJob(
+        "changes.expire_overdue_approvals",
+        "itsmo.changes.tasks.expire_overdue_approvals",
+        timedelta(minutes=15),
+    ),
 ]
 
 
