@@ -23,6 +23,7 @@ COMMANDS = {
     "search reindex": "rebuild the full-text search index",
     "problems detect": "propose problem candidates from recurring incidents (--since DATE)",
     "import servicenow-events": "import a ServiceNow incident event log (--dry-run, --partial)",
+    "import bpic2014": "import the BPIC 2014 (Rabobank) exports of a folder (--dry-run, --partial)",
 }
 
 

@@ -30,6 +30,7 @@ from typing import IO, Any
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 MISSING = "?"
+DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 
 
 class ImportFileError(Exception):
@@ -242,10 +243,11 @@ def read_rows(
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         if len(header) == 1:
-            for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
-                if delimiter in header[0]:
+            for other, name in DELIMITER_NAMES.items():
+                if other != delimiter and other in header[0]:
                     raise ImportFileError(
-                        f"wrong delimiter: the header is separated by {name}, expected commas",
+                        f"wrong delimiter: the header is separated by {name}, "
+                        f"expected {DELIMITER_NAMES.get(delimiter, repr(delimiter))}",
                         line=1,
                     )
         names = [name.strip() for name in header]
