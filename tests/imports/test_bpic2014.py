@@ -19,6 +19,7 @@ import pytest
 
 from itsmo.changes.models import Change, ChangeCI
 from itsmo.core.metrics import Slice
+from itsmo.core.models import JournalEntry
 from itsmo.imports import bpic2014
 from itsmo.imports import metrics as import_metrics
 from itsmo.imports.common import ImportFileError
@@ -33,6 +34,7 @@ NAMES = {
     "incidents": "detail_incident.csv.gz",
     "interactions": "detail_interaction.csv.gz",
 }
+ACTIVITIES = "incident_activity_eventlog_derived.csv.gz"
 #: Lines (header included) taken from the start of each file.
 SUBSET_LINES = {"changes": 1500, "incidents": 1500, "interactions": 3000}
 WHOLE = (datetime(2011, 1, 1, tzinfo=UTC), datetime(2015, 1, 1, tzinfo=UTC))
@@ -52,14 +54,34 @@ def first_lines(kind: str, count: int) -> str:
     return "".join(lines)
 
 
+def activities_of(incident_ids: set[str]) -> str:
+    """The header and the activity rows of ``incident_ids`` (the log is UTF-8, with BOMs)."""
+    path = DATA / ACTIVITIES
+    if not path.is_file():
+        pytest.skip(f"{path} is not there")
+    lines = []
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as source:
+        for number, line in enumerate(source):
+            if number == 0 or line.split(",", 1)[0].replace("\ufeff", "") in incident_ids:
+                lines.append(line)
+    return "".join(lines)
+
+
 @pytest.fixture(scope="session")
 def subset_texts() -> dict[str, str]:
-    return {kind: first_lines(kind, count) for kind, count in SUBSET_LINES.items()}
+    texts = {kind: first_lines(kind, count) for kind, count in SUBSET_LINES.items()}
+    texts["activities"] = activities_of({row["Incident ID"] for row in rows(texts["incidents"])})
+    return texts
 
 
 @pytest.fixture
 def subset_dir(tmp_path, subset_texts) -> Path:
     for kind, content in subset_texts.items():
+        if kind == "activities":
+            (tmp_path / ACTIVITIES.removesuffix(".gz")).write_text(
+                content, encoding="utf-8", newline=""
+            )
+            continue
         (tmp_path / NAMES[kind].removesuffix(".gz")).write_text(
             content, encoding="latin-1", newline=""
         )
@@ -201,6 +223,23 @@ def test_records_keep_their_links_and_source_values(subset_dir, subset_texts):
     distinct = {row["Change ID"] for row in rows(subset_texts["changes"])}
     assert ImportedChange.objects.count() == len(distinct)
 
+    # the activity log is in the journal, at its timestamps, in time order
+    raw = [
+        line.split(",")
+        for line in subset_texts["activities"].splitlines()[1:]
+        if line.replace("\ufeff", "").startswith("IM0000004,")
+    ]
+    notes = list(
+        JournalEntry.objects.filter(
+            object_id=incident.pk, body__startswith=bpic2014.ACTIVITY_NOTE
+        ).order_by("occurred_at", "pk")
+    )
+    assert len(notes) == len(raw) > 0
+    first = min(raw, key=lambda r: r[2])
+    assert notes[0].occurred_at == when(first[2], "%Y-%m-%d %H:%M:%S")
+    reassignments = [n for n in notes if n.field == "assignment_group"]
+    assert all(n.new_value.startswith("TEAM") for n in reassignments)
+
 
 @pytest.mark.django_db
 def test_a_second_import_changes_nothing_and_a_changed_row_is_updated(subset_dir):
@@ -211,7 +250,9 @@ def test_a_second_import_changes_nothing_and_a_changed_row_is_updated(subset_dir
         Change.objects.count(),
         ChangeCI.objects.count(),
         ImportedIncident.objects.count(),
+        JournalEntry.objects.count(),
     )
+    assert first.count("incident activities").created > 0
 
     again = run(subset_dir)
     assert again.committed and not again.errors
@@ -225,7 +266,9 @@ def test_a_second_import_changes_nothing_and_a_changed_row_is_updated(subset_dir
         Change.objects.count(),
         ChangeCI.objects.count(),
         ImportedIncident.objects.count(),
+        JournalEntry.objects.count(),
     ) == counts
+    assert again.count("incident activities").created == 0
 
     # when one incident's priority changes at the source
     path = subset_dir / "detail_incident.csv"
@@ -239,6 +282,7 @@ def test_a_second_import_changes_nothing_and_a_changed_row_is_updated(subset_dir
     assert third.count("incidents").updated == 1
     assert Incident.objects.get(external_reference="IM0000004").priority == 3
     assert Incident.objects.count() == counts[0]
+    assert third.count("incident activities").created == 0
 
 
 @pytest.mark.django_db
@@ -259,6 +303,13 @@ def test_a_missing_key_names_the_line(subset_dir, partial):
     lines = path.read_text(encoding="latin-1").splitlines(keepends=True)
     lines[3] = lines[3].replace(";IM0000006;", ";;")
     path.write_text("".join(lines), encoding="latin-1", newline="")
+    log = subset_dir / ACTIVITIES.removesuffix(".gz")  # else its activities are unknown ones
+    kept = [
+        line
+        for line in log.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.replace("\ufeff", "").startswith("IM0000006,")
+    ]
+    log.write_text("".join(kept), encoding="utf-8", newline="")
 
     report = run(subset_dir, partial=partial)
 

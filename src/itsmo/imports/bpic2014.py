@@ -69,6 +69,24 @@ FILES = {
     "incidents": "detail_incident.csv.gz",
     "interactions": "detail_interaction.csv.gz",
 }
+#: Optional: imported as journal entries when present.
+ACTIVITY_FILE = "incident_activity_eventlog_derived.csv.gz"
+ACTIVITY_COLUMNS = (
+    "Incident ID",
+    "Detail Incident Activity.IncidentActivity_Type",
+    "Detail Incident Activity.DateStamp",
+    "Detail Incident Activity.Assignment Group",
+    "Category",
+    "CI Subtype (CBy)",
+    "Closure Code",
+    "# Reassignments",
+    "Impact",
+    "Urgency",
+    "Priority",
+)
+#: Activities that hand the incident to a team: journaled as assignment-group changes.
+ASSIGNMENTS = frozenset({"Assignment", "Reassignment"})
+ACTIVITY_NOTE = "BPIC 2014 activity: "
 
 INCIDENT_COLUMNS = (
     "CI Name (aff)",
@@ -196,6 +214,8 @@ class TimeParser:
             day_part, clock = value.split(" ")
             separator = "/" if "/" in day_part else "-"
             day, month, year = (int(p) for p in day_part.split(separator))
+            if day > 31:  # ISO year-month-day (the derived activity log)
+                day, year = year, day
             pieces = [int(p) for p in clock.split(":")]
             if len(pieces) == 2:
                 pieces.append(0)
@@ -319,6 +339,10 @@ def find_files(folder: Path) -> dict[str, Path]:
                 break
         else:
             raise ImportFileError(f"{folder}: {name} (or {name.removesuffix('.gz')}) is missing")
+    for candidate in (folder / ACTIVITY_FILE, folder / ACTIVITY_FILE.removesuffix(".gz")):
+        if candidate.is_file():
+            found["activities"] = candidate
+            break
     return found
 
 
@@ -346,18 +370,23 @@ def import_directory(
                 ("changes", importer.import_changes),
                 ("incidents", importer.import_incidents),
                 ("interactions", importer.import_interactions),
+                ("activities", importer.import_activities),
             ):
                 if kind not in files:
                     continue
-                stream, counting = open_text(files[kind], encoding=ENCODING)
+                activities = kind == "activities"
+                stream, counting = open_text(
+                    files[kind], encoding="utf-8" if activities else ENCODING
+                )
                 try:
                     columns = {
                         "changes": CHANGE_COLUMNS,
                         "incidents": INCIDENT_COLUMNS,
                         "interactions": INTERACTION_COLUMNS,
+                        "activities": ACTIVITY_COLUMNS,
                     }[kind]
                     rows = _named(
-                        read_rows(stream, columns, delimiter=DELIMITER),
+                        read_rows(stream, columns, delimiter="," if activities else DELIMITER),
                         columns,
                         files[kind],
                         report,
@@ -425,6 +454,8 @@ class _Importer:
                 country=self.country,
             )
         self.caller_id = caller.pk
+        #: Incident ids read from detail_incident in this run (written or not).
+        self.incident_ids: set[str] = set()
 
     # shared --------------------------------------------------------------------------------
 
@@ -782,7 +813,7 @@ class _Importer:
             )
         )
         counts = self.report.count("incidents")
-        seen: set[str] = set()
+        seen = self.incident_ids
         for batch in self._batches(rows, "Incident ID", len(INCIDENT_COLUMNS)):
             new, changed = [], []
             for ident, line, row, named in batch:
@@ -1165,6 +1196,105 @@ class _Importer:
             "is_first_call_resolution": flag(row["First Call Resolution"], "First Call Resolution"),
             "handle_seconds": int(handle) if handle else None,
         }
+
+    # activities ----------------------------------------------------------------------------
+
+    def import_activities(self, rows) -> None:
+        """The derived activity log as journal entries at the original timestamps.
+
+        The rows are not sorted: they are grouped by incident in memory (one small tuple
+        per activity), ordered by time then file order. A fingerprint of an incident's
+        activities is kept in ``ImportedIncident.event_keys`` (``["activities:<sha1>"]``):
+        unchanged incidents are skipped; for a changed one only the activities not
+        journaled yet are appended (the journal is append-only).
+        """
+        incidents = {
+            ref: (pk, keys)
+            for ref, pk, keys in ImportedIncident.objects.filter(source=SOURCE).values_list(
+                "external_reference", "incident_id", "event_keys"
+            )
+        }
+        grouped: dict[str, list] = {}
+        for batch in self._batches(rows, "Incident ID", len(ACTIVITY_COLUMNS)):
+            for ident, line, row, _named in batch:
+                row = [value.replace("\ufeff", "").strip() for value in row]
+                if ident in self.report.rejected_records:
+                    continue  # its incident was rejected (and reported) already
+                if ident not in incidents:
+                    if ident in self.incident_ids:
+                        continue  # read but not written: the run is being rolled back
+                    self._reject(line, ident, "Incident ID", f"{ident} is not in detail_incident")
+                    continue
+                try:
+                    at = self.times(row[2], "DateStamp", required=True)
+                except RowRejected as error:
+                    self._reject(line, ident, error.field, error.reason)
+                    continue
+                grouped.setdefault(ident, []).append((at, line, row[1], row[3]))
+        counts = self.report.count("incident activities")
+        pending: list[tuple[str, str, list]] = []
+        for ident, activities in grouped.items():
+            activities.sort(key=lambda item: (item[0], item[1]))
+            digest = fingerprint([[a[0].isoformat(), a[2], a[3]] for a in activities])
+            if f"activities:{digest}" in incidents[ident][1]:
+                counts.skipped += len(activities)
+                continue
+            pending.append((ident, digest, activities))
+        if not self.writing:
+            return
+        for start in range(0, len(pending), self.options.batch_size):
+            self._write_activities(pending[start : start + self.options.batch_size], incidents)
+
+    def _activity_rows(self, pk: int, activities: list) -> list[list]:
+        type_id, now = self.incident_type.pk, self.now
+        rows, team = [], ""
+        for at, _line, kind, group in activities:
+            if kind in ASSIGNMENTS and group:
+                rows.append(
+                    [type_id, pk, str(JournalKind.FIELD_CHANGE), "assignment_group", team,
+                     group, f"{ACTIVITY_NOTE}{kind}", None, at, now]
+                )  # fmt: skip
+                team = group
+            else:
+                body = f"{ACTIVITY_NOTE}{kind}" + (f" ({group})" if group else "")
+                rows.append(
+                    [type_id, pk, str(JournalKind.WORK_NOTE), "", "", "", body, None, at, now]
+                )
+        return rows
+
+    def _write_activities(self, pending: list, incidents: dict) -> None:
+        counts = self.report.count("incident activities")
+        pks = [incidents[ident][0] for ident, _digest, _activities in pending]
+        existing: dict[int, list] = {}
+        for entry in JournalEntry.objects.filter(
+            content_type=self.incident_type, object_id__in=pks, body__startswith=ACTIVITY_NOTE
+        ).values_list("object_id", "occurred_at", "kind", "new_value", "body"):
+            existing.setdefault(entry[0], []).append(entry[1:])
+        entries, links = [], []
+        for ident, digest, activities in pending:
+            pk, keys = incidents[ident]
+            known = existing.get(pk, [])
+            for row in self._activity_rows(pk, activities):
+                key = (row[8], row[2], row[5], row[6])
+                if key in known:
+                    known.remove(key)
+                    counts.skipped += 1
+                    continue
+                entries.append(row)
+                counts.created += 1
+            keys = [k for k in keys if not k.startswith("activities:")]
+            links.append((ident, [*keys, f"activities:{digest}"]))
+        copy_rows(JournalEntry, JOURNAL_COLUMNS, entries)
+        self.report.count("journal entries").created += len(entries)
+        objects = list(
+            ImportedIncident.objects.filter(
+                source=SOURCE, external_reference__in=[ident for ident, _keys in links]
+            )
+        )
+        by_ref = dict(links)
+        for link in objects:
+            link.event_keys = by_ref[link.external_reference]
+        ImportedIncident.objects.bulk_update(objects, ["event_keys"], batch_size=1000)
 
 
 class _RecordRejected(Exception):
