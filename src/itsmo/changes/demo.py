@@ -170,14 +170,12 @@ class ChangeDemo:
         managers = [self.users[u] for u in people.get("managers", [])]
         members = [self.users["manager.mx"]]
         members += [m for m in managers if m.username != "manager.mx"][:4]
-        if "owner" in self.users:
-            members.append(self.users["owner"])
         self.cab = accounts.create_support_group(
             code="cab",
             name="Change Advisory Board",
             tier=Tier.L3,
             region=None,
-            manager=self.users.get("owner"),
+            manager=self.users["manager.mx"],  # a group manager chairs the boards
             members=members,
             description="Authorises normal changes (weekly meeting, majority vote).",
         )
@@ -186,7 +184,7 @@ class ChangeDemo:
             name="Emergency Change Advisory Board",
             tier=Tier.L3,
             region=None,
-            manager=self.users.get("owner"),
+            manager=self.users["manager.mx"],  # a group manager chairs the boards
             members=members[:3],
             description="Authorises emergency changes on call (any member).",
         )
