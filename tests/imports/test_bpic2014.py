@@ -368,3 +368,14 @@ def test_the_command_imports_a_folder(subset_dir, tmp_path_factory):
     assert "written" in out.getvalue()
     assert target.is_file()
     assert Incident.objects.filter(external_source="bpic2014").count() == 1499
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_and_writes_nothing(subset_dir):
+    report = run(subset_dir, dry_run=True)
+
+    assert report.count("incidents").created == 1499
+    assert report.count("service-desk contacts").created == 2999
+    assert not report.committed and "dry run" in report.summary()
+    assert not Incident.objects.exists() and not Change.objects.exists()
+    assert not ServiceDeskContact.objects.exists()
