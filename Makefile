@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ITSMO := $(BIN)/itsmo
 export ITSMO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Test files spread over one process per core (pytest-xdist); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install demo test lint test-sqlite test-postgres bench messages clean
 
@@ -27,10 +30,10 @@ lint: install
 	ITSMO_VAR_DIR=$$(mktemp -d) $(ITSMO) makemigrations --check --dry-run
 
 test-sqlite: install
-	ITSMO_DATABASE_URL= $(BIN)/pytest
+	ITSMO_DATABASE_URL= $(PYTEST)
 
 test-postgres: install
-	$(BIN)/python scripts/postgres_leg.py $(BIN)/pytest
+	$(BIN)/python scripts/postgres_leg.py $(PYTEST)
 
 test: lint test-sqlite test-postgres
 

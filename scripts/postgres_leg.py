@@ -31,10 +31,16 @@ except psycopg.Error as error:
 print(f"== PostgreSQL leg against {url}")
 result = subprocess.Popen([*sys.argv[1:]], env={**os.environ, "ITSMO_DATABASE_URL": url})
 result.wait()
-# The run names its test database after its process id (settings.py); a connection a test
-# left open can stop pytest-django from dropping it, so make sure it goes.
+# The run names its test databases after its process id (settings.py; pytest-xdist workers
+# add _gw0, _gw1...); a connection a test left open can stop pytest-django from dropping
+# one, so make sure they go.
 with psycopg.connect(url, autocommit=True) as connection:
-    connection.execute(f"DROP DATABASE IF EXISTS test_itsmo_{result.pid} WITH (FORCE)")
+    names = connection.execute(
+        "SELECT datname FROM pg_database WHERE datname = %s OR datname LIKE %s",
+        [f"test_itsmo_{result.pid}", f"test_itsmo_{result.pid}\\_gw%"],
+    ).fetchall()
+    for (name,) in names:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 if result.returncode == 0:
     marker.parent.mkdir(exist_ok=True)
     marker.write_text(url + "\n")

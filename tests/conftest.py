@@ -6,6 +6,8 @@ import pytest
 
 from itsmo.accounts import services as accounts
 from itsmo.accounts.models import Role, Tier
+from itsmo.cmdb.demo import ensure_standard_classes
+from itsmo.cmdb.models import CIClass
 from itsmo.organization.models import Country, Region
 
 
@@ -121,3 +123,11 @@ def field_brazil(region_brazil, brazil, agent_brazil):
         country=brazil,
         members=[agent_brazil],
     )
+
+
+@pytest.fixture
+def classes(db):
+    """The standard CI classes by code (a transactional test elsewhere may have flushed the
+    rows the migration seeded)."""
+    ensure_standard_classes()
+    return {c.code: c for c in CIClass.objects.all()}

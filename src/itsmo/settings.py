@@ -135,6 +135,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+#: The test run this process belongs to: its own process id, or the controlling pytest's
+#: for a pytest-xdist worker (which adds ``_gw0``, ``_gw1``... to the database name).
+_TEST_RUN = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -145,7 +148,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     # A file, not shared-cache memory, so that concurrency tests see real locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-itsmo-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-itsmo-{_TEST_RUN}.sqlite3")}
 else:
     # Server-side prepared statements: a query a connection runs again skips parsing (and,
     # once PostgreSQL settles on a generic plan, planning). Empty turns them off, as a pooler
@@ -155,7 +158,7 @@ else:
         int(_prepare) if _prepare else None
     )
     # One test database per test run, so that runs in parallel never share one.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_itsmo_{os.getpid()}"}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_itsmo_{_TEST_RUN}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

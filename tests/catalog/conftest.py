@@ -3,7 +3,6 @@
 from tests.cmdb.conftest import (  # noqa: F401
     Api,
     api_as,
-    classes,
     route_sales,
     sales,
 )

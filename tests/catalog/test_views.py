@@ -7,6 +7,7 @@ import pytest
 from itsmo.accounts import services as accounts
 from itsmo.catalog import services as catalog
 from itsmo.cmdb import services as cmdb
+from itsmo.cmdb.demo import ensure_standard_classes
 from itsmo.cmdb.models import CIClass
 
 
@@ -58,6 +59,7 @@ def portfolio(sales, mexico, colombia):
             },
         ],
     )
+    ensure_standard_classes()  # a transactional test may have flushed the seeded classes
     classes = {c.code: c for c in CIClass.objects.all()}
     link = cmdb.create_ci(
         actor=None, name="WAN MPLS Bogotá", ci_class=classes["link"], country=colombia

@@ -14,8 +14,6 @@ from itsmo.catalog import services as catalog
 from itsmo.changes import services
 from itsmo.changes.models import ApproverSource, ChangeType, Policy, Risk
 from itsmo.cmdb import services as cmdb
-from itsmo.cmdb.demo import ensure_standard_classes
-from itsmo.cmdb.models import CIClass
 from itsmo.organization.models import Site, SiteKind
 from tests.api.conftest import api_as  # noqa: F401  (the API client fixture)
 from tests.conftest import make_user
@@ -45,12 +43,6 @@ def window(hours_from=0, hours=2, start=MONDAY):
 @pytest.fixture(autouse=True)
 def fast_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture
-def classes(db):
-    ensure_standard_classes()
-    return {c.code: c for c in CIClass.objects.all()}
 
 
 @pytest.fixture

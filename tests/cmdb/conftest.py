@@ -10,16 +10,7 @@ from django.test import Client
 from itsmo.accounts import services as accounts
 from itsmo.catalog import services as catalog
 from itsmo.cmdb import services as cmdb
-from itsmo.cmdb.demo import ensure_standard_classes
-from itsmo.cmdb.models import CIClass
 from itsmo.organization.models import Site, SiteKind
-
-
-@pytest.fixture
-def classes(db):
-    # A transactional test elsewhere may have flushed the migration-seeded classes.
-    ensure_standard_classes()
-    return {c.code: c for c in CIClass.objects.all()}
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from itsmo.accounts.models import Role
 from itsmo.catalog.models import Criticality, Service
 from itsmo.changes.models import Change
 from itsmo.cmdb import services as cmdb
-from itsmo.cmdb.demo import ensure_standard_classes
-from itsmo.cmdb.models import CIClass
 from itsmo.core import numbering
 from itsmo.incidents import services as incidents
 from itsmo.incidents.models import Channel
@@ -37,12 +35,6 @@ def erp(desk_mexico):
     return Service.objects.create(
         code="erp", name="ERP", criticality=Criticality.HIGH, support_group=desk_mexico
     )
-
-
-@pytest.fixture
-def classes(db):
-    ensure_standard_classes()
-    return {c.code: c for c in CIClass.objects.all()}
 
 
 @pytest.fixture
