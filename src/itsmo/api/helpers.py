@@ -33,6 +33,34 @@ def lookup_optional(queryset: QuerySet, field: str, **criteria: Any) -> Model | 
     return lookup(queryset, field, **criteria)
 
 
+def code_of(related, attr: str = "code") -> str | None:
+    """The code (or ``attr``) of a linked record, for an output schema; ``None`` when unset."""
+    return getattr(related, attr) if related is not None else None
+
+
+def by_code(model, value: str | None, field: str, attr: str = "code"):
+    """The ``model`` row whose ``attr`` is ``value`` (any case); empty is ``None``, an unknown
+    value a 422 naming ``field``."""
+    if value in (None, ""):
+        return None
+    found = model.objects.filter(**{f"{attr}__iexact": value}).first()
+    if found is None:
+        raise ValidationFailed(f"no {field} {value!r}", field=field)
+    return found
+
+
+def active_user(username: str | None, field: str):
+    """The active user named ``username`` (any case); empty is ``None``, else a 422."""
+    from itsmo.accounts.models import User
+
+    if not username:
+        return None
+    user = User.objects.filter(username__iexact=username, is_active=True).first()
+    if user is None:
+        raise ValidationFailed(f"no active user {username!r}", field=field)
+    return user
+
+
 def aware(value: datetime | None, user) -> datetime | None:
     """A date-time without an offset is read in the user's time zone (else the server's)."""
     if value is None or timezone.is_aware(value):

@@ -9,7 +9,10 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from itsmo.accounts.models import SupportGroup, User
+from itsmo.accounts.models import SupportGroup
+from itsmo.api.helpers import active_user as _user
+from itsmo.api.helpers import by_code as _by_code
+from itsmo.api.helpers import code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
 from itsmo.cmdb.models import CI
@@ -44,10 +47,6 @@ registry.register(
         Release.objects.all() if getattr(user, "is_staff_member", False) else Release.objects.none()
     ),
 )
-
-
-def _code(related, attr: str = "code") -> str | None:
-    return getattr(related, attr) if related is not None else None
 
 
 # -- schemas ---------------------------------------------------------------------------------
@@ -495,24 +494,6 @@ ORDERINGS = {"created_at", "planned_start", "updated_at", "number"}
 
 
 # -- lookups ---------------------------------------------------------------------------------
-
-
-def _user(value: str | None, field: str) -> User | None:
-    if not value:
-        return None
-    user = User.objects.filter(username__iexact=value, is_active=True).first()
-    if user is None:
-        raise ValidationFailed(f"no active user {value!r}", field=field)
-    return user
-
-
-def _by_code(model, value: str | None, field: str, attr: str = "code"):
-    if value in (None, ""):
-        return None
-    found = model.objects.filter(**{f"{attr}__iexact": value}).first()
-    if found is None:
-        raise ValidationFailed(f"no {field} {value!r}", field=field)
-    return found
 
 
 def _services(codes: list[str], field: str = "services") -> list[Service]:

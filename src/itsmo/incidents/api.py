@@ -11,6 +11,9 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup, User
+from itsmo.api.helpers import active_user as _user
+from itsmo.api.helpers import by_code as _by_code
+from itsmo.api.helpers import code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
 from itsmo.changes.models import Change
@@ -73,10 +76,6 @@ class ClockOut(Schema):
     @staticmethod
     def resolve_target_minutes(obj: SLAClock) -> float:
         return obj.target_seconds / 60
-
-
-def _code(related, attr: str = "code") -> str | None:
-    return getattr(related, attr) if related is not None else None
 
 
 class IncidentListOut(Schema):
@@ -300,24 +299,6 @@ ORDERINGS = {"opened_at", "priority", "updated_at", "number", "state", "resolved
 
 
 # -- lookups ---------------------------------------------------------------------------------
-
-
-def _user(username: str | None, field: str) -> User | None:
-    if not username:
-        return None
-    user = User.objects.filter(username__iexact=username, is_active=True).first()
-    if user is None:
-        raise ValidationFailed(f"no active user {username!r}", field=field)
-    return user
-
-
-def _by_code(model, value: str | None, field: str, attr: str = "code"):
-    if value in (None, ""):
-        return None
-    found = model.objects.filter(**{f"{attr}__iexact": value}).first()
-    if found is None:
-        raise ValidationFailed(f"no {field} {value!r}", field=field)
-    return found
 
 
 def _ci(value: str | None, user) -> CI | None:

@@ -9,7 +9,10 @@ from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from itsmo.accounts.models import SupportGroup, User
+from itsmo.accounts.models import SupportGroup
+from itsmo.api.helpers import active_user as _user
+from itsmo.api.helpers import by_code as _by_code
+from itsmo.api.helpers import code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
 from itsmo.changes.models import Change
@@ -36,10 +39,6 @@ from .models import (
 router = Router(tags=["problems"])
 
 registry.register("problem", Problem)
-
-
-def _code(related, attr: str = "code") -> str | None:
-    return getattr(related, attr) if related is not None else None
 
 
 # -- schemas ---------------------------------------------------------------------------------
@@ -338,24 +337,6 @@ class DismissIn(Schema):
 
 
 # -- lookups ---------------------------------------------------------------------------------
-
-
-def _user(username: str | None, field: str) -> User | None:
-    if not username:
-        return None
-    user = User.objects.filter(username__iexact=username, is_active=True).first()
-    if user is None:
-        raise ValidationFailed(f"no active user {username!r}", field=field)
-    return user
-
-
-def _by_code(model, value: str | None, field: str, attr: str = "code"):
-    if value in (None, ""):
-        return None
-    found = model.objects.filter(**{f"{attr}__iexact": value}).first()
-    if found is None:
-        raise ValidationFailed(f"no {field} {value!r}", field=field)
-    return found
 
 
 def _cis(numbers: list[str], user) -> list[CI]:

@@ -6,6 +6,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup
+from itsmo.api.helpers import code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
 from itsmo.core.errors import PermissionDenied, ValidationFailed
@@ -15,10 +16,6 @@ from . import services
 from .models import DefinitionKind, PriorityChange, RecordType, SLADefinition
 
 router = Router(tags=["slm"])
-
-
-def _code(related, attr: str = "code") -> str | None:
-    return getattr(related, attr) if related is not None else None
 
 
 class SLADefinitionOut(Schema):
