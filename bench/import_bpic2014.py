@@ -14,46 +14,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from import_servicenow import ROOT, recreate_database, run  # the same fresh database and child run
+
 DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/itsmo_bench_bpic2014"
 DEFAULT_DIR = ROOT.parent / "shared/data/bpic2014_rabobank"
 ROWS = 30_275 + 46_606 + 147_004 + 466_660
 TARGET_SECONDS = 300.0
 TARGET_RSS_MB = 1024.0
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def run(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Run ``itsmo ARGS``; return wall seconds, the child's peak RSS in MB and its stdout."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        child = subprocess.Popen(
-            [str(ROOT / ".venv/bin/itsmo"), *args], env=env, stdout=out, stderr=sys.stderr
-        )
-        _pid, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        out.seek(0)
-        text = out.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"itsmo {' '.join(args)} failed:\n{text}")
-    return seconds, usage.ru_maxrss / 1024, text
 
 
 def counts(url: str) -> dict[str, int]:
