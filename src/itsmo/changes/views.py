@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import calendar as calendar_module
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -19,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from itsmo.accounts.decorators import staff_required
 from itsmo.cmdb.models import CI
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
@@ -49,19 +47,6 @@ from .models import (
     Release,
     Status,
 )
-
-
-def staff_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            if request.method == "GET":
-                return redirect("portal:home")
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _change(request, number: str) -> Change:

@@ -7,11 +7,7 @@ outside the agent's scope is a 404, never a 403.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from itsmo.accounts.decorators import staff_required
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
 
 from . import services, workspace
@@ -34,21 +31,6 @@ from .forms import (
     add_domain_error,
 )
 from .models import LIFECYCLE, Incident, Status
-
-
-def staff_required(view):
-    """Signed-in service desk staff only; end users are sent to the portal (GET) or refused."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            if request.method == "GET":
-                return redirect("portal:home")
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _incident(request, number: str) -> Incident:

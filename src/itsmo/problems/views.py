@@ -7,11 +7,7 @@ Views parse a form, call ``services``, render. Every problem is looked up throug
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
@@ -19,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from itsmo.accounts.decorators import staff_required
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
 
@@ -47,21 +44,6 @@ from .models import (
 )
 
 PAGE_SIZE = 50
-
-
-def staff_required(view):
-    """Signed-in staff only; end users are sent to the portal (GET) or refused."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff_member:
-            if request.method == "GET":
-                return redirect("portal:home")
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _problem(request, number: str) -> Problem:
