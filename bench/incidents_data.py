@@ -12,8 +12,8 @@ Shared by ``incidents_intake.py``, ``incidents_queue.py``, ``incidents_search.py
   twelve months in id order. One incident in a hundred mentions ``zebra`` (half in the
   short description, half in the description): the search bench's 1 % query.
 * Search documents: one ``INSERT … SELECT to_tsvector('simple', …)`` with the GIN index
-  dropped during the load and rebuilt after (the same vector :mod:`itsmo.search` writes:
-  the generated text is already lower-case ASCII words).
+  dropped during the load and rebuilt after (the same vector and scope copy
+  :mod:`itsmo.search` writes: the generated text is already lower-case ASCII words).
 
 An existing fixture with the requested number of incidents (up to 5 % more, which intake
 runs add) is reused.
@@ -261,8 +261,9 @@ def load_incidents(total: int) -> None:
         print(f"  incidents inserted in {time.perf_counter() - started:.1f}s", flush=True)
         cursor.execute(
             """
-            INSERT INTO search_searchdocument (incident_id, vector, updated_at)
-            SELECT id,
+            INSERT INTO search_searchdocument (
+                incident_id, country_id, region_id, vector, updated_at)
+            SELECT id, country_id, region_id,
                 setweight(to_tsvector('simple', lower(number || ' ' || short_description)), 'A')
                 || setweight(to_tsvector('simple', description || ' ' || resolution_notes), 'B'),
                 now()

@@ -21,20 +21,30 @@ Weights: the number and short description (A / 10), description and resolution n
 search matches is what the caller of the record may read anyway, so no rule beyond
 ``visible_to`` is needed.
 
+Scope: an incident's document also holds a copy of the incident's country and region
+(written by :func:`index`, :func:`index_many` and :func:`reindex` with the text). A staff
+user with a regional scope searches the documents of their countries (and of their regions'
+country-less records) only, in the index: PostgreSQL ANDs the GIN bitmap with the scope
+B-tree bitmaps, so a query matching 10,000 incidents of other countries reads none of them.
+The result is still intersected with ``visible_to(user)``: the copy narrows, the record
+decides. A service that changes a record's country must call :func:`index` (a stale copy
+hides the record from searches of the new country's agents, it never leaks it).
+
 API: :func:`index` and :func:`remove` (called by the record's services in their
-transaction), :func:`index_many` (bulk writers, the reindex command), :func:`search`
-(ranked, always through ``visible_to(user)``).
+transaction; ``index(record, fresh=True)`` for a record created in this transaction),
+:func:`index_many` (bulk writers, the reindex command), :func:`search` (ranked, always
+through ``visible_to(user)``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, models
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -54,12 +64,14 @@ _WORD = re.compile(r"[^\W_]+")
 
 @dataclass(frozen=True)
 class Document:
-    """What gets indexed for one record: three parts of decreasing weight."""
+    """What gets indexed for one record: three parts of decreasing weight, and its scope."""
 
     pk: int
     title: str
     body: str
     comments: str
+    country_id: int | None = None
+    region_id: int | None = None
 
 
 def normalize(text: str) -> str:
@@ -78,6 +90,19 @@ def words(query: str | None) -> list[str]:
 # -- what a record's document holds ---------------------------------------------------------
 
 
+def _incident_document(
+    pk, number, short, description, notes, comments: Sequence[str], country_id, region_id
+) -> Document:
+    return Document(
+        pk=pk,
+        title=normalize(f"{number} {short}")[:MAX_PART],
+        body=normalize(f"{description}\n{notes}")[:MAX_PART],
+        comments=normalize("\n".join(comments))[:MAX_PART],
+        country_id=country_id,
+        region_id=region_id,
+    )
+
+
 def _incident_documents(pks: Sequence[int]) -> list[Document]:
     from itsmo.core.models import JournalEntry, JournalKind
     from itsmo.incidents.models import Incident
@@ -89,17 +114,33 @@ def _incident_documents(pks: Sequence[int]) -> list[Document]:
     for object_id, body in entries.values_list("object_id", "body"):
         comments.setdefault(object_id, []).append(body)
     rows = Incident.objects.filter(pk__in=pks).values_list(
-        "pk", "number", "short_description", "description", "resolution_notes"
+        "pk", "number", "short_description", "description", "resolution_notes", "country", "region"
     )
     return [
-        Document(
-            pk=pk,
-            title=normalize(f"{number} {short}")[:MAX_PART],
-            body=normalize(f"{description}\n{notes}")[:MAX_PART],
-            comments=normalize("\n".join(comments.get(pk, ())))[:MAX_PART],
-        )
-        for pk, number, short, description, notes in rows
+        _incident_document(pk, number, short, description, notes, comments.get(pk, ()), c, r)
+        for pk, number, short, description, notes, c, r in rows
     ]
+
+
+def _new_incident_document(incident) -> Document:
+    """The document of an incident created in this transaction, from the instance: it has
+    no public comment yet, and its text and scope are what the service just saved."""
+    return _incident_document(
+        incident.pk,
+        incident.number,
+        incident.short_description,
+        incident.description,
+        incident.resolution_notes,
+        (),
+        incident.country_id,
+        incident.region_id,
+    )
+
+
+def _staff_see_by_scope(user) -> bool:
+    """Staff see incidents by their region scope (what the document's copy narrows on);
+    end users see those they called or are affected by, whatever the country."""
+    return bool(getattr(user, "is_staff_member", False))
 
 
 def _article_documents(pks: Sequence[int]) -> list[Document]:
@@ -132,14 +173,34 @@ def _content_type(model):
     return ContentType.objects.get_for_model(model, for_concrete_model=False)
 
 
-#: model label -> (document builder, SearchDocument's key field)
+@dataclass(frozen=True)
+class _Searchable:
+    #: Documents of the given primary keys, read from the database.
+    build: Callable[[Sequence[int]], list[Document]]
+    #: SearchDocument's key field for this model.
+    key: str
+    #: The document of a record created in this transaction, from the instance (no read);
+    #: ``None``: ``index(record, fresh=True)`` reads it like ``index`` does.
+    build_new: Callable[[models.Model], Document] | None = None
+    #: Whether ``visible_to(user)`` is the region scope for this user (then a search
+    #: narrows on the document's copy of the scope); ``None``: the model is not scoped.
+    scoped_for: Callable[[object], bool] | None = None
+
+
+#: model label -> how its documents are built and searched
 _SEARCHABLE = {
-    "incidents.incident": (_incident_documents, "incident"),
-    "knowledge.article": (_article_documents, "article"),
+    "incidents.incident": _Searchable(
+        _incident_documents,
+        "incident",
+        build_new=_new_incident_document,
+        scoped_for=_staff_see_by_scope,
+    ),
+    # Knowledge is company-wide: its documents have no scope.
+    "knowledge.article": _Searchable(_article_documents, "article"),
 }
 
 
-def _registration(model) -> tuple:
+def _registration(model) -> _Searchable:
     label = model._meta.label_lower
     if label not in _SEARCHABLE:
         raise ValueError(f"{label} is not searchable")
@@ -163,16 +224,23 @@ def _write(key: str, documents: Sequence[Document]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.executemany(
-                f"INSERT INTO {table} ({column}, vector, updated_at) VALUES (%s, {_PG_VECTOR}, %s)"
+                f"INSERT INTO {table} ({column}, country_id, region_id, vector, updated_at)"
+                f" VALUES (%s, %s, %s, {_PG_VECTOR}, %s)"
                 f" ON CONFLICT ({column}) DO UPDATE SET vector = EXCLUDED.vector,"
+                " country_id = EXCLUDED.country_id, region_id = EXCLUDED.region_id,"
                 " updated_at = EXCLUDED.updated_at",
-                [(d.pk, d.title, d.body, d.comments, now) for d in documents],
+                [
+                    (d.pk, d.country_id, d.region_id, d.title, d.body, d.comments, now)
+                    for d in documents
+                ],
             )
             return
         cursor.executemany(
-            f"INSERT INTO {table} ({column}, updated_at) VALUES (%s, %s)"
-            f" ON CONFLICT ({column}) DO UPDATE SET updated_at = excluded.updated_at",
-            [(d.pk, now) for d in documents],
+            f"INSERT INTO {table} ({column}, country_id, region_id, updated_at)"
+            " VALUES (%s, %s, %s, %s)"
+            f" ON CONFLICT ({column}) DO UPDATE SET country_id = excluded.country_id,"
+            " region_id = excluded.region_id, updated_at = excluded.updated_at",
+            [(d.pk, d.country_id, d.region_id, now) for d in documents],
         )
         ids = dict(
             SearchDocument.objects.filter(**{f"{column}__in": [d.pk for d in documents]})
@@ -186,27 +254,66 @@ def _write(key: str, documents: Sequence[Document]) -> None:
         )
 
 
-def index(record: models.Model) -> None:
-    """(Re)index one record; call it inside the transaction that changed its text."""
-    build, key = _registration(type(record))
-    _write(key, build([record.pk]))
+def _insert(key: str, document: Document) -> None:
+    """Write the document of a record that has none yet: one plain INSERT on PostgreSQL
+    (a second document for the record breaks the unique key, it is not overwritten)."""
+    table = SearchDocument._meta.db_table
+    column = f"{key}_id"
+    scope = (document.country_id, document.region_id)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({column}, country_id, region_id, vector, updated_at)"
+                f" VALUES (%s, %s, %s, {_PG_VECTOR}, %s)",
+                (document.pk, *scope, document.title, document.body, document.comments, now),
+            )
+            return
+        cursor.execute(
+            f"INSERT INTO {table} ({column}, country_id, region_id, updated_at)"
+            " VALUES (%s, %s, %s, %s)",
+            (document.pk, *scope, now),
+        )
+        cursor.execute(
+            "INSERT INTO search_fts (rowid, title, body, comments) VALUES (%s, %s, %s, %s)",
+            (cursor.lastrowid, document.title, document.body, document.comments),
+        )
+
+
+def index(record: models.Model, *, fresh: bool = False) -> None:
+    """(Re)index one record; call it inside the transaction that changed its text or scope.
+
+    ``fresh=True``: the record was created in this very transaction and has no document
+    yet; the document is built from the instance where the model allows it (an incident:
+    its text and scope as saved, no comments yet; nothing is read back) and written with
+    one plain INSERT.
+    """
+    searchable = _registration(type(record))
+    if not fresh:
+        _write(searchable.key, searchable.build([record.pk]))
+        return
+    if searchable.build_new is not None:
+        document = searchable.build_new(record)
+    else:
+        (document,) = searchable.build([record.pk])
+    _insert(searchable.key, document)
 
 
 def index_many(model, pks: Iterable[int], *, batch: int = 2000) -> int:
     """(Re)index many records of ``model`` in batches; returns how many were indexed."""
-    build, key = _registration(model)
+    searchable = _registration(model)
     pks = list(pks)
     done = 0
     for start in range(0, len(pks), batch):
-        documents = build(pks[start : start + batch])
-        _write(key, documents)
+        documents = searchable.build(pks[start : start + batch])
+        _write(searchable.key, documents)
         done += len(documents)
     return done
 
 
 def remove(record: models.Model) -> None:
     """Forget a record (deleting the record also removes its document)."""
-    _, key = _registration(type(record))
+    key = _registration(type(record)).key
     SearchDocument.objects.filter(**{key: record.pk}).delete()
 
 
@@ -220,7 +327,7 @@ def reindex(model, *, batch: int = 2000, log=lambda message: None) -> int:
         log(f"{done}/{len(pks)}")
     # Documents whose record is gone have every key null (a key of another record type
     # is null on this one's documents, so one key being null is not enough).
-    keys = [registration[1] for registration in _SEARCHABLE.values()]
+    keys = [searchable.key for searchable in _SEARCHABLE.values()]
     SearchDocument.objects.filter(**{f"{name}__isnull": True for name in keys}).delete()
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -244,6 +351,25 @@ def _fts_query(terms: list[str], match: str = "all") -> str:
     return joiner.join(f'"{t}"*' if len(t) >= PREFIX_MIN else f'"{t}"' for t in terms)
 
 
+def _document_scope(searchable: _Searchable, model, user) -> Q | None:
+    """The condition on the record's document that ``visible_to(user)`` implies, or
+    ``None`` when it implies none (global scope, not scoped for this user, not scoped)."""
+    from itsmo.core.scoping import scope_of
+
+    scope = scope_of(user)
+    if scope.is_global or searchable.scoped_for is None or not searchable.scoped_for(user):
+        return None
+    document = "search_document"
+    condition = Q(**{f"{document}__country__in": scope.country_ids}) | Q(
+        **{f"{document}__region__in": scope.region_ids, f"{document}__country__isnull": True}
+    )
+    if getattr(model, "scope_unscoped_is_global", False):
+        condition |= Q(
+            **{f"{document}__country__isnull": True, f"{document}__region__isnull": True}
+        )
+    return condition
+
+
 def search(
     model,
     query: str | None,
@@ -261,18 +387,23 @@ def search(
     """
     if match not in ("all", "any"):
         raise ValueError("match must be 'all' or 'any'")
-    _, key = _registration(model)
+    searchable = _registration(model)
+    key = searchable.key
     base = model._default_manager.all() if queryset is None else queryset
     base = base & model._default_manager.visible_to(user)
     terms = words(query)
     if not terms:
         return base.none()
+    scope = _document_scope(searchable, model, user)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         tsquery = SearchQuery(_pg_query(terms, match), search_type="raw", config="simple")
+        found = Q(search_document__vector=tsquery)
+        if scope is not None:
+            found &= scope
         return (
-            base.filter(search_document__vector=tsquery)
+            base.filter(found)
             .annotate(search_rank=SearchRank(F("search_document__vector"), tsquery))
             .order_by("-search_rank", "-pk")
         )
@@ -291,4 +422,7 @@ def search(
         [expression],
         output_field=models.FloatField(),
     )
-    return base.filter(pk__in=matching).annotate(search_rank=rank).order_by("-search_rank", "-pk")
+    found = Q(pk__in=matching)
+    if scope is not None:
+        found &= scope
+    return base.filter(found).annotate(search_rank=rank).order_by("-search_rank", "-pk")
