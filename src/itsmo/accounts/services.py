@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from itsmo.core import journal
+from itsmo.core import journal, rows
 from itsmo.core.errors import NotFound, PermissionDenied, ValidationFailed
 from itsmo.organization.models import Country, Region
 
@@ -216,12 +217,28 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def authenticate_token(raw: str) -> User | None:
-    token = (
-        ApiToken.objects.usable().select_related("user").filter(token_hash=hash_token(raw)).first()
-    )
-    if token is None or not token.user.is_active:
-        return None
+    """The active user of a usable token (not revoked, not expired), else ``None``.
+
+    Every API call comes through here: one kept statement (``core.rows``) reads the user
+    and the token's id and last use."""
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    token = connection.ops.quote_name(ApiToken._meta.db_table)
+    user_table = connection.ops.quote_name(User._meta.db_table)
+    found = rows.get_joined(
+        User,
+        f"t.token_hash = %s AND t.revoked_at IS NULL"
+        f" AND (t.expires_at IS NULL OR t.expires_at > %s) AND {user_table}.is_active",
+        [hash_token(raw), connection.ops.adapt_datetimefield_value(now)],
+        join=f"JOIN {token} t ON t.user_id = {user_table}.id",
+        extra=("t.id", "t.last_used_at"),
+    )
+    if found is None:
+        return None
+    user, (token_id, last_used_at) = found
+    if last_used_at is not None and not isinstance(last_used_at, datetime):
+        last_used_at = parse_datetime(str(last_used_at))  # SQLite hands back text
+    if last_used_at is not None and timezone.is_naive(last_used_at):
+        last_used_at = timezone.make_aware(last_used_at, UTC)
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user

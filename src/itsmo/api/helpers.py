@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from itsmo.core import rows
 from itsmo.core.errors import PermissionDenied, ValidationFailed
 
 
@@ -39,11 +40,12 @@ def code_of(related, attr: str = "code") -> str | None:
 
 
 def by_code(model, value: str | None, field: str, attr: str = "code"):
-    """The ``model`` row whose ``attr`` is ``value`` (any case); empty is ``None``, an unknown
-    value a 422 naming ``field``."""
+    """The ``model`` row (``model`` may also be a queryset) whose ``attr`` is ``value`` (any
+    case); empty is ``None``, an unknown value a 422 naming ``field``."""
     if value in (None, ""):
         return None
-    found = model.objects.filter(**{f"{attr}__iexact": value}).first()
+    rows = model if isinstance(model, QuerySet) else model.objects
+    found = rows.filter(**{f"{attr}__iexact": value}).first()
     if found is None:
         raise ValidationFailed(f"no {field} {value!r}", field=field)
     return found
@@ -55,7 +57,10 @@ def active_user(username: str | None, field: str):
 
     if not username:
         return None
-    user = User.objects.filter(username__iexact=username, is_active=True).first()
+    # The name as written first (one kept statement on the unique index), then any case.
+    user = rows.get(User, "username = %s AND is_active", [username])
+    if user is None:
+        user = User.objects.filter(username__iexact=username, is_active=True).first()
     if user is None:
         raise ValidationFailed(f"no active user {username!r}", field=field)
     return user

@@ -6,3 +6,11 @@ class CatalogConfig(AppConfig):
     name = "itsmo.catalog"
     label = "catalog"
     verbose_name = _("Service portfolio")
+
+    def ready(self) -> None:
+        from itsmo.accounts.models import SupportGroup
+        from itsmo.core import config_cache
+
+        from .models import Service
+
+        config_cache.watch(Service, SupportGroup)

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import models, transaction
 
 from itsmo.accounts.models import Role, SupportGroup, User
-from itsmo.core import journal
+from itsmo.core import config_cache, journal
 from itsmo.core.errors import PermissionDenied, ValidationFailed
 from itsmo.core.versioning import save_versioned
 from itsmo.organization.models import BusinessCalendar, Country
@@ -345,3 +345,19 @@ def update_request_offering(
     _require_portfolio_manager(actor)
     _update(offering, OFFERING_RULES, values, actor=actor, version=version, unique=("code",))
     return offering
+
+
+# -- reference reads (kept per process) ------------------------------------------------------
+
+
+def service_by_code(code: str | None) -> Service | None:
+    """The service whose code is ``code`` (any case), with its support group, from this
+    process's reference cache (see :mod:`itsmo.core.config_cache`): each new incident names
+    one. The group's manager is not kept (people change more often than the catalogue)."""
+    if not code:
+        return None
+    services = config_cache.cached(
+        "catalog.services",
+        lambda: {s.code.lower(): s for s in Service.objects.select_related("support_group")},
+    )
+    return services.get(code.strip().lower())

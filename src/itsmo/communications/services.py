@@ -25,10 +25,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from itsmo.core import rows as core_rows
 
 from .models import Notification, NotificationStatus
 
@@ -166,23 +168,44 @@ def notify(
         )
     if not rows:
         return []
-    keys = [row.dedup_key for row in rows]
+    created = _insert_new(rows)
+    ids = [row.pk for row in created]
+    if ids:
+        from . import tasks
+
+        if in_transaction or _commits_with_data(tasks.deliver_notifications):
+            tasks.deliver_notifications.enqueue(ids=ids)
+        else:
+            transaction.on_commit(lambda: tasks.deliver_notifications.enqueue(ids=ids))
+    return created
+
+
+def _insert_new(rows: list[Notification]) -> list[Notification]:
+    """Insert the rows whose deduplication key is new; returns those, with their ids.
+
+    Most events are new (their key names a fresh record), so the rows are inserted at once;
+    only when one of them was sent before does a second try leave the known keys out."""
+    try:
+        with transaction.atomic():
+            return core_rows.insert(rows)
+    except IntegrityError:
+        pass
     with transaction.atomic():
+        keys = [row.dedup_key for row in rows]
         existing = set(
             Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True)
         )
         fresh = [row for row in rows if row.dedup_key not in existing]
         Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-        created = list(Notification.objects.filter(dedup_key__in=[r.dedup_key for r in fresh]))
-    ids = [row.pk for row in created]
-    if ids:
-        from . import tasks
+        return list(Notification.objects.filter(dedup_key__in=[r.dedup_key for r in fresh]))
 
-        if in_transaction:
-            tasks.deliver_notifications.enqueue(ids=ids)
-        else:
-            transaction.on_commit(lambda: tasks.deliver_notifications.enqueue(ids=ids))
-    return created
+
+def _commits_with_data(task) -> bool:
+    """Whether ``task`` is enqueued as a row of this database: then it is written in the
+    same transaction as the notifications (one commit, and a rollback drops both)."""
+    from django_tasks_db.backend import DatabaseBackend
+
+    return isinstance(task.get_backend(), DatabaseBackend)
 
 
 # -- sending ----------------------------------------------------------------------------------

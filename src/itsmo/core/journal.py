@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from . import rows
 from .models import JournalEntry, JournalKind
 
 
@@ -38,7 +39,7 @@ def _entry(record: models.Model, kind: str, actor, at: datetime | None, **values
 
 def record_created(record: models.Model, actor, *, at: datetime | None = None) -> JournalEntry:
     entry = _entry(record, JournalKind.CREATED, actor, at, new_value=_text(record))
-    entry.save()
+    rows.insert([entry])
     return entry
 
 
@@ -63,7 +64,7 @@ def record_changes(
         for name, (old, new) in changes.items()
         if _text(old) != _text(new)
     ]
-    return JournalEntry.objects.bulk_create(entries)
+    return rows.insert(entries)
 
 
 def record_state_change(

@@ -110,3 +110,13 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Generation(models.Model):
+    """A token replaced whenever what it stands for changes (see ``core.config_cache``)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    value = models.CharField(max_length=64, default="")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value}"

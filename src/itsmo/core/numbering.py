@@ -17,21 +17,21 @@ WIDTH = 7
 def next_value(prefix: str) -> int:
     table = connection.ops.quote_name(Sequence._meta.db_table)
     sql = f"UPDATE {table} SET last_value = last_value + 1 WHERE prefix = %s RETURNING last_value"
-    with transaction.atomic():
+    # One statement, no savepoint: it either bumps the counter or finds no row.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix])
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    try:
+        with transaction.atomic():
+            Sequence.objects.create(prefix=prefix, last_value=FIRST_VALUE)
+        return FIRST_VALUE
+    except IntegrityError:
+        # Another transaction created the counter first: take the next value from it.
         with connection.cursor() as cursor:
             cursor.execute(sql, [prefix])
-            row = cursor.fetchone()
-        if row is not None:
-            return row[0]
-        try:
-            with transaction.atomic():
-                Sequence.objects.create(prefix=prefix, last_value=FIRST_VALUE)
-            return FIRST_VALUE
-        except IntegrityError:
-            # Another transaction created the counter first: take the next value from it.
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [prefix])
-                return cursor.fetchone()[0]
+            return cursor.fetchone()[0]
 
 
 def next_reference(prefix: str, width: int = WIDTH) -> str:

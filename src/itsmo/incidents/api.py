@@ -15,13 +15,15 @@ from itsmo.api.helpers import active_user as _user
 from itsmo.api.helpers import by_code as _by_code
 from itsmo.api.helpers import code_of as _code
 from itsmo.api.pagination import PagePagination
+from itsmo.catalog import services as catalog
 from itsmo.catalog.models import Service
 from itsmo.changes.models import Change
 from itsmo.cmdb.models import CI
 from itsmo.core import journal, registry
 from itsmo.core.api import JournalEntryOut
 from itsmo.core.errors import NotFound, ValidationFailed
-from itsmo.organization.models import BusinessUnit, Country, Site
+from itsmo.organization import services as organization
+from itsmo.organization.models import BusinessUnit, Site
 from itsmo.problems.models import Problem
 from itsmo.search import services as search
 from itsmo.slm.models import SLAClock
@@ -205,6 +207,9 @@ class IncidentOut(IncidentListOut):
 
     @staticmethod
     def resolve_slas(obj: Incident) -> list[SLAClock]:
+        started = getattr(obj, "started_clocks", None)
+        if started is not None:  # a new incident: the clocks it just started
+            return sorted(started, key=lambda clock: (clock.metric, clock.pk))
         return list(
             SLAClock.objects.filter(incident_id=obj.pk)
             .select_related("definition", "support_group")
@@ -328,6 +333,15 @@ def _group(value: str | None, user, field: str = "assignment_group") -> SupportG
     return found
 
 
+def _reference(find, value: str | None, field: str):
+    if value in (None, ""):
+        return None
+    found = find(value)
+    if found is None:
+        raise ValidationFailed(f"no {field} {value!r}", field=field)
+    return found
+
+
 def _parent(value: str | None, user) -> Incident | None:
     if not value:
         return None
@@ -338,8 +352,10 @@ def _parent(value: str | None, user) -> Incident | None:
 
 
 _LOOKUPS = {
-    "service": lambda v, u: _by_code(Service, v, "service"),
-    "country": lambda v, u: _by_code(Country, v, "country"),
+    # Services and countries come from the per-process reference cache (each new incident
+    # names them): the service with its support group, the country with its region.
+    "service": lambda v, u: _reference(catalog.service_by_code, v, "service"),
+    "country": lambda v, u: _reference(organization.country_by_code, v, "country"),
     "site": lambda v, u: _by_code(Site, v, "site"),
     "business_unit": lambda v, u: _by_code(BusinessUnit, v, "business_unit"),
     "ci": lambda v, u: _ci(v, u),

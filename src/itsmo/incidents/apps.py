@@ -8,6 +8,10 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incident management")
 
     def ready(self) -> None:
-        from . import metrics
+        from itsmo.core import config_cache
 
+        from . import metrics
+        from .models import PriorityMatrixCell
+
+        config_cache.watch(PriorityMatrixCell)
         metrics.register()

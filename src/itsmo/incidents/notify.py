@@ -8,7 +8,9 @@ Each event has a deduplication key, so the same event never mails the same perso
 
 from __future__ import annotations
 
+from itsmo.accounts.models import User
 from itsmo.communications import services as communications
+from itsmo.core import rows
 
 
 def assigned(incident) -> None:
@@ -16,7 +18,8 @@ def assigned(incident) -> None:
     recipients = [incident.assignee] if incident.assignee_id else []
     group = incident.assignment_group
     if not recipients and group is not None and group.manager_id:
-        recipients = [group.manager]
+        # Read now: the group may come from the reference cache, its manager must not.
+        recipients = [rows.get(User, "id = %s", [group.manager_id])]
     communications.notify(
         "assignment",
         recipients,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from itsmo.accounts.models import SupportGroup, User
 from itsmo.catalog.models import Criticality, Service
 from itsmo.cmdb.models import CI
-from itsmo.core import journal, numbering
+from itsmo.core import config_cache, journal, numbering, rows
 from itsmo.core.errors import (
     NotFound,
     PermissionDenied,
@@ -29,6 +29,7 @@ from itsmo.core.errors import (
     ValidationFailed,
 )
 from itsmo.core.versioning import save_versioned
+from itsmo.organization import services as organization
 from itsmo.organization.models import BusinessUnit, Country, Site
 from itsmo.search import services as search
 from itsmo.slm import services as slm
@@ -125,8 +126,14 @@ def _actor(actor) -> User | None:
 
 
 def priority_matrix() -> dict[tuple[int, int], int]:
-    """The configured overrides of the default matrix."""
-    return {(cell.impact, cell.urgency): cell.priority for cell in PriorityMatrixCell.objects.all()}
+    """The configured overrides of the default matrix (kept per process, see
+    :mod:`itsmo.core.config_cache`)."""
+    return config_cache.cached(
+        "incidents.priority-matrix",
+        lambda: {
+            (cell.impact, cell.urgency): cell.priority for cell in PriorityMatrixCell.objects.all()
+        },
+    )
 
 
 def compute_priority(impact: int, urgency: int) -> int:
@@ -169,7 +176,12 @@ def _check_relations(incident: Incident) -> None:
         raise ValidationFailed("the site is not in the incident's country", field="site")
     if incident.site_id and not incident.country_id:
         incident.country = incident.site.country
-    incident.region_id = incident.country.region_id if incident.country_id else None
+    if incident.country_id is None:
+        incident.region = None
+    elif "region" in incident.country._state.fields_cache:
+        incident.region = incident.country.region  # read with the country: no query later
+    else:
+        incident.region_id = incident.country.region_id
     if incident.subcategory_id:
         if not incident.category_id:
             incident.category = incident.subcategory.parent
@@ -304,7 +316,7 @@ def open_incident(
         urgency=_check_level(urgency, "urgency"),
         service=service,
         ci=ci,
-        country=country or (site.country if site else None) or caller.country,
+        country=country or (site.country if site else None) or _country_of(caller),
         site=site,
         business_unit=business_unit,
         category=category,
@@ -327,15 +339,15 @@ def open_incident(
     try:
         with transaction.atomic():
             incident.number = numbering.next_reference(PREFIX)
-            incident.save()
+            rows.insert([incident])
             journal.record_created(incident, actor, at=incident.opened_at)
             if incident.is_major:
                 journal.record_changes(incident, actor, {"is_major": (False, True)})
             watchers = [w for w in watchers if w is not None]
             if watchers:
                 incident.watchers.add(*watchers)
-            slm.attach_clocks(incident)
-            search.index(incident)
+            incident.started_clocks = slm.attach_clocks(incident)
+            search.index(incident, fresh=True)
             if incident.assignee_id or incident.assignment_group_id:
                 notify.assigned(incident)
     except IntegrityError:
@@ -345,6 +357,13 @@ def open_incident(
         return existing
     incident.is_replay = False
     return incident
+
+
+def _country_of(user: User):
+    """The user's country with its region (from the reference cache when not read yet)."""
+    if user.country_id is None or "country" in user._state.fields_cache:
+        return user.country
+    return organization.country_by_id(user.country_id) or user.country
 
 
 def _replay(actor, key: str, source: str, reference: str) -> Incident | None:

@@ -6,3 +6,10 @@ class OrganizationConfig(AppConfig):
     name = "itsmo.organization"
     label = "organization"
     verbose_name = _("Organisation")
+
+    def ready(self) -> None:
+        from itsmo.core import config_cache
+
+        from .models import BusinessCalendar, CalendarException, Country, Region, WorkingPeriod
+
+        config_cache.watch(BusinessCalendar, CalendarException, Country, Region, WorkingPeriod)

@@ -19,7 +19,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 from itsmo.accounts.models import Role
-from itsmo.core import journal
+from itsmo.core import config_cache, journal
 from itsmo.core.errors import PermissionDenied, ValidationFailed
 from itsmo.core.versioning import save_versioned
 
@@ -532,3 +532,27 @@ def calendar_for_country(country: Country) -> Calendar:
     if country.calendar_id is not None:
         return calendar_for(country.calendar)
     return default_calendar(country.time_zone, country.code)
+
+
+# -- reference reads (kept per process) ------------------------------------------------------
+
+
+def _countries() -> dict:
+    """Every country with its region, by id and by lower-case code (see
+    :mod:`itsmo.core.config_cache`): each new incident reads its country."""
+
+    def load() -> dict:
+        rows = list(Country.objects.select_related("region"))
+        return {"id": {c.pk: c for c in rows}, "code": {c.code.lower(): c for c in rows}}
+
+    return config_cache.cached("organization.countries", load)
+
+
+def country_by_id(pk: int | None) -> Country | None:
+    """The country ``pk`` with its region, from this process's reference cache."""
+    return None if pk is None else _countries()["id"].get(pk)
+
+
+def country_by_code(code: str | None) -> Country | None:
+    """The country whose ISO code is ``code`` (any case), from the reference cache."""
+    return _countries()["code"].get(code.strip().lower()) if code else None

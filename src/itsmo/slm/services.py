@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from itsmo.core import journal
+from itsmo.core import config_cache, journal, rows
 from itsmo.core.errors import PermissionDenied, ValidationFailed
 from itsmo.organization.calendar import Calendar
 from itsmo.organization.services import calendar_for, calendar_for_country, default_calendar
@@ -118,7 +118,10 @@ def calendar_for_record(definition: SLADefinition, incident) -> Calendar:
     if definition.calendar_id is not None:
         return calendar_for(definition.calendar)
     if incident.country_id is not None:
-        return calendar_for_country(incident.country)
+        return config_cache.cached(
+            f"slm.country-calendar:{incident.country_id}",
+            lambda: calendar_for_country(incident.country),
+        )
     return default_calendar("UTC")
 
 
@@ -147,10 +150,24 @@ def applies(definition: SLADefinition, incident) -> bool:
 def matching_definitions(incident, kind: str | None = DefinitionKind.SLA) -> list[SLADefinition]:
     """The active incident definitions of ``kind`` (every kind for ``None``) that apply to
     ``incident``: one read of the active definitions (a handful), matched in memory."""
-    query = SLADefinition.objects.filter(is_active=True, record_type=RecordType.INCIDENT)
-    if kind is not None:
-        query = query.filter(kind=kind)
-    return [d for d in query.select_related("calendar").order_by("pk") if applies(d, incident)]
+    return [
+        d
+        for d in _active_incident_definitions()
+        if (kind is None or d.kind == kind) and applies(d, incident)
+    ]
+
+
+def _active_incident_definitions() -> list[SLADefinition]:
+    """Every active incident definition, kept per process (see
+    :mod:`itsmo.core.config_cache`): every new incident reads them."""
+    return config_cache.cached(
+        "slm.incident-definitions",
+        lambda: list(
+            SLADefinition.objects.filter(is_active=True, record_type=RecordType.INCIDENT)
+            .select_related("calendar")
+            .order_by("pk")
+        ),
+    )
 
 
 # -- reading and storing a clock -----------------------------------------------------------
@@ -290,7 +307,7 @@ def attach_clocks(incident, *, now: datetime | None = None) -> list[SLAClock]:
     clocks += _ola_clocks(incident, start, [d for d in definitions if d.kind == DefinitionKind.OLA])
     for item in clocks:
         _refresh(item, context.calendar(item.definition, incident), now)
-    return SLAClock.objects.bulk_create(clocks)
+    return rows.insert(clocks)
 
 
 def _ola_clocks(incident, start: datetime, definitions=None) -> list[SLAClock]:
@@ -305,12 +322,19 @@ def _ola_clocks(incident, start: datetime, definitions=None) -> list[SLAClock]:
             Metric.OLA,
             definition.resolution_target_minutes,
             start,
-            support_group_id=incident.assignment_group_id,
             pauses=_initial_pauses(definition, incident, start),
+            **_group_of(incident),
         )
         for definition in definitions
         if definition.resolution_target_minutes
     ]
+
+
+def _group_of(incident) -> dict:
+    """The incident's group for an OLA clock: the object when it is already in memory."""
+    if "assignment_group" in incident._state.fields_cache:
+        return {"support_group": incident.assignment_group}
+    return {"support_group_id": incident.assignment_group_id}
 
 
 def _active_clocks(incident) -> list[SLAClock]:

@@ -1,0 +1,134 @@
+"""Reading and inserting single rows on the hot paths, without the ORM's per-call SQL
+compilation.
+
+``Model.save()`` and ``bulk_create()`` compile the INSERT anew on every call, which costs
+more than the database spends on it when a request writes a handful of single rows (an
+incident, its journal entry, its clocks, a notification). :func:`insert` keeps the
+statement per model and row count and only prepares the values: each field's own
+``pre_save`` (``auto_now`` and friends) and ``get_db_prep_save`` (JSON, dates), exactly what
+the ORM sends. No ``pre_save``/``post_save`` signals are sent: use it only for models
+nothing listens to (the config cache's watched models are not among them).
+
+:func:`get` is the reading side: one row by a fixed condition (an API token by its hash, a
+user by name), its statement kept per model and condition, its values converted by the same
+converters the ORM applies (dates and JSON on SQLite, for instance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from django.db import connection, models
+
+_MAX_CACHED_ROWS = 16
+
+
+@cache
+def _columns(model: type[models.Model]) -> tuple[list[models.Field], str]:
+    meta = model._meta
+    auto = meta.pk if isinstance(meta.pk, models.AutoField) else None
+    fields = [f for f in meta.concrete_fields if f is not auto]
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+    return fields, head
+
+
+def _statement(model: type[models.Model], rows: int) -> str:
+    if rows <= _MAX_CACHED_ROWS:
+        return _cached_statement(model, rows, connection.vendor)
+    return _build_statement(model, rows)
+
+
+@cache
+def _cached_statement(model: type[models.Model], rows: int, vendor: str) -> str:
+    return _build_statement(model, rows)
+
+
+def _build_statement(model: type[models.Model], rows: int) -> str:
+    fields, head = _columns(model)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    return f"{head} VALUES {', '.join([one] * rows)} RETURNING {pk}"
+
+
+def insert(objects: Sequence[models.Model]) -> list[models.Model]:
+    """Insert new ``objects`` (all of one model) in one statement; sets their primary keys
+    and returns them. Falls back to ``bulk_create`` where INSERT … RETURNING is missing."""
+    objects = list(objects)
+    if not objects:
+        return objects
+    model = type(objects[0])
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return model._default_manager.bulk_create(objects)
+    fields, _ = _columns(model)
+    batch = max(1, connection.ops.bulk_batch_size(fields, objects))
+    for start in range(0, len(objects), batch):
+        _insert_batch(model, fields, objects[start : start + batch])
+    return objects
+
+
+def _insert_batch(model, fields: list[models.Field], objects: list[models.Model]) -> None:
+    params = []
+    for obj in objects:
+        for field in fields:
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(model, len(objects)), params)
+        keys = [row[0] for row in cursor.fetchall()]
+    alias = connection.alias
+    for obj, key in zip(objects, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = alias
+
+
+# -- reading one row ----------------------------------------------------------------------------
+
+
+@cache
+def _reader(
+    model: type[models.Model], where: str, join: str, extra: tuple[str, ...], vendor: str
+) -> tuple[str, list, list]:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    fields = list(meta.concrete_fields)
+    columns = ", ".join([*(f"{table}.{quote(f.column)}" for f in fields), *extra])
+    sql = f"SELECT {columns} FROM {table} {join} WHERE {where} LIMIT 1"
+    converters = []
+    for field in fields:
+        column = field.get_col(meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        converters.append((found, column))
+    return sql, [f.attname for f in fields], converters
+
+
+def get(model: type[models.Model], where: str, params: Sequence) -> models.Model | None:
+    """The first row of ``model`` matching ``where`` (SQL over its own columns, with ``%s``
+    placeholders), as an instance; ``None`` when there is none."""
+    found = get_joined(model, where, params)
+    return None if found is None else found[0]
+
+
+def get_joined(
+    model: type[models.Model],
+    where: str,
+    params: Sequence,
+    *,
+    join: str = "",
+    extra: tuple[str, ...] = (),
+) -> tuple[models.Model, tuple] | None:
+    """Like :func:`get`, with a ``join`` clause and ``extra`` columns (raw values, returned
+    beside the instance): one statement where two single-row reads would be needed."""
+    sql, names, converters = _reader(model, where, join, tuple(extra), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[: len(names)])
+    for index, (functions, expression) in enumerate(converters):
+        for function in functions:
+            values[index] = function(values[index], expression, connection)
+    return model.from_db(connection.alias, names, values), tuple(row[len(names) :])
