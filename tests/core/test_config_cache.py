@@ -25,7 +25,8 @@ def _write_cell_as_another_process(impact: int, urgency: int, priority: int, tok
     reaching this process."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO incidents_prioritymatrixcell (impact, urgency, priority) VALUES (%s, %s, %s)",
+            "INSERT INTO incidents_prioritymatrixcell (impact, urgency, priority)"
+            " VALUES (%s, %s, %s)",
             [impact, urgency, priority],
         )
         cursor.execute("UPDATE core_generation SET value = %s WHERE name = 'config'", [token])

@@ -52,6 +52,22 @@ def test_post_returns_201_with_number_priority_state_and_slas(created, mexico):
     assert created["version"] == 1 and "in_progress" in created["next_states"]
 
 
+def test_intake_is_a_fixed_handful_of_statements_with_everything_done(
+    api_as, agent_mexico, erp, p2_sla, end_user_mexico, django_assert_max_num_queries
+):
+    """The hot write: number, incident, journal, clocks, search document, the group's
+    notification and its delivery, with configuration read from the per-process cache."""
+    api = api_as(agent_mexico)
+    assert api.post("/incidents", {**BODY, "caller": "user.mexico"}).status_code == 201  # warm
+    with django_assert_max_num_queries(13):
+        response = api.post("/incidents", {**BODY, "caller": "user.mexico"})
+    assert response.status_code == 201
+    incident = Incident.objects.get(number=response.json()["number"])
+    assert incident.sla_clocks.count() == len(response.json()["slas"]) == 2
+    assert incident.search_document.pk
+    assert response.json()["slas"][0]["id"] in set(incident.sla_clocks.values_list("pk", flat=True))
+
+
 def test_idempotency_key_gives_201_then_200_with_the_same_incident(api_as, agent_mexico, erp):
     api = api_as(agent_mexico)
     first = api.post("/incidents", BODY, HTTP_IDEMPOTENCY_KEY="k-1")

@@ -188,11 +188,6 @@ def test_reindex_rebuilds_the_scope(world, agent_mexico, mexico):
     assert incident.number in numbers("zebra", agent_mexico)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incidents.services.update_incident re-indexes only when the text changes, not "
-    "when the country (or the site, hence the country) does",
-)
 def test_changing_the_country_of_an_incident_moves_it_to_the_new_country_s_search(
     world, agent_brazil, agent_mexico, smo_analyst, mexico
 ):

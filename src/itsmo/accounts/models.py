@@ -70,6 +70,8 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[str]:
+        """The granted roles (read once per instance; API token authentication reads them
+        with the user)."""
         if self.pk is None:
             return frozenset()
         # A plain statement: every request reads the roles of its user.

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from itsmo.core import journal, rows
+from itsmo.core import config_cache, journal, rows
 from itsmo.core.errors import NotFound, PermissionDenied, ValidationFailed
 from itsmo.organization.models import Country, Region
 
@@ -219,22 +219,32 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 def authenticate_token(raw: str) -> User | None:
     """The active user of a usable token (not revoked, not expired), else ``None``.
 
-    Every API call comes through here: one kept statement (``core.rows``) reads the user
-    and the token's id and last use."""
+    Every API call comes through here: one kept statement (``core.rows``) reads the user,
+    their roles, the token's id and last use, and the configuration token of
+    :mod:`itsmo.core.config_cache` (which then needs no read of its own in this request)."""
     now = timezone.now()
     token = connection.ops.quote_name(ApiToken._meta.db_table)
     user_table = connection.ops.quote_name(User._meta.db_table)
+    grants = connection.ops.quote_name(RoleGrant._meta.db_table)
+    concat = "string_agg" if connection.vendor == "postgresql" else "group_concat"
     found = rows.get_joined(
         User,
         f"t.token_hash = %s AND t.revoked_at IS NULL"
         f" AND (t.expires_at IS NULL OR t.expires_at > %s) AND {user_table}.is_active",
         [hash_token(raw), connection.ops.adapt_datetimefield_value(now)],
         join=f"JOIN {token} t ON t.user_id = {user_table}.id",
-        extra=("t.id", "t.last_used_at"),
+        extra=(
+            "t.id",
+            "t.last_used_at",
+            f"(SELECT {concat}(g.role, ',') FROM {grants} g WHERE g.user_id = t.user_id)",
+            config_cache.token_column(),
+        ),
     )
     if found is None:
         return None
-    user, (token_id, last_used_at) = found
+    user, (token_id, last_used_at, roles, config_token) = found
+    config_cache.note_token(config_token)
+    user.__dict__["roles"] = frozenset(roles.split(",")) if roles else frozenset()
     if last_used_at is not None and not isinstance(last_used_at, datetime):
         last_used_at = parse_datetime(str(last_used_at))  # SQLite hands back text
     if last_used_at is not None and timezone.is_naive(last_used_at):

@@ -124,14 +124,17 @@ def notify(
     dedup_key: str = "",
     reference: str = "",
     in_transaction: bool = False,
+    new_key: bool = False,
 ) -> list[Notification]:
     """Queue ``event`` for each recipient (a user, or a bare e-mail address).
 
     Inactive users, users without an address and repeated addresses are skipped. With a
     ``dedup_key`` each recipient gets the event at most once, ever (the key is stored as
-    ``<dedup_key>:<address>``). Delivery is enqueued on commit; ``in_transaction=True``
-    enqueues at once instead, which with the database task backend commits (or rolls back)
-    the task together with the rows. Returns the rows this call created.
+    ``<dedup_key>:<address>``); ``new_key=True`` says the key names a record created in
+    this transaction, so it cannot have been used (the rows are inserted without the
+    savepoint that a possible duplicate needs). Delivery is enqueued on commit, or at once
+    with ``in_transaction=True`` or the database task backend: then the task commits (or
+    rolls back) together with the rows. Returns the rows this call created.
     """
     if event not in EVENTS:
         raise ValueError(f"unknown notification event {event!r}")
@@ -168,7 +171,7 @@ def notify(
         )
     if not rows:
         return []
-    created = _insert_new(rows)
+    created = core_rows.insert(rows) if new_key else _insert_new(rows)
     ids = [row.pk for row in created]
     if ids:
         from . import tasks

@@ -40,6 +40,19 @@ def _table() -> str:
     return connection.ops.quote_name(Generation._meta.db_table)
 
 
+def token_column() -> str:
+    """A subquery for the stored token, for a request's first statement to carry along
+    (API token authentication does): :func:`note_token` then spares the read."""
+    return f"(SELECT value FROM {_table()} WHERE name = '{NAME}')"
+
+
+def note_token(value: str | None) -> None:
+    """The stored token as a statement of this request just read it (see
+    :func:`token_column`); outside a request this does nothing."""
+    if getattr(_request, "memo", False) and getattr(_request, "token", None) is None:
+        _request.token = value or ""
+
+
 def _stored_token() -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT value FROM {_table()} WHERE name = %s", [NAME])

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 _MAX_CACHED_ROWS = 16
 
@@ -69,11 +69,12 @@ def insert(objects: Sequence[models.Model]) -> list[models.Model]:
 
 
 def _insert_batch(model, fields: list[models.Field], objects: list[models.Model]) -> None:
+    wrapper = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the proxy, per field
     params = []
     for obj in objects:
         for field in fields:
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    with connection.cursor() as cursor:
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), wrapper))
+    with wrapper.cursor() as cursor:
         cursor.execute(_statement(model, len(objects)), params)
         keys = [row[0] for row in cursor.fetchall()]
     alias = connection.alias
@@ -128,7 +129,8 @@ def get_joined(
     if row is None:
         return None
     values = list(row[: len(names)])
+    wrapper = connections[DEFAULT_DB_ALIAS]
     for index, (functions, expression) in enumerate(converters):
         for function in functions:
-            values[index] = function(values[index], expression, connection)
+            values[index] = function(values[index], expression, wrapper)
     return model.from_db(connection.alias, names, values), tuple(row[len(names) :])

@@ -13,8 +13,9 @@ from itsmo.communications import services as communications
 from itsmo.core import rows
 
 
-def assigned(incident) -> None:
-    """The assignee (or, without one, the group's manager) learns of a new assignment."""
+def assigned(incident, *, new: bool = False) -> None:
+    """The assignee (or, without one, the group's manager) learns of a new assignment
+    (``new``: of an incident opened in this transaction)."""
     recipients = [incident.assignee] if incident.assignee_id else []
     group = incident.assignment_group
     if not recipients and group is not None and group.manager_id:
@@ -26,6 +27,7 @@ def assigned(incident) -> None:
         {"incident": incident},
         dedup_key=f"assignment:{incident.pk}:{incident.version}:{incident.assignee_id or 0}",
         reference=incident.number,
+        new_key=new,
     )
 
 

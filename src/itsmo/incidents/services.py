@@ -349,7 +349,7 @@ def open_incident(
             incident.started_clocks = slm.attach_clocks(incident)
             search.index(incident, fresh=True)
             if incident.assignee_id or incident.assignment_group_id:
-                notify.assigned(incident)
+                notify.assigned(incident, new=True)
     except IntegrityError:
         existing = _replay(actor, key, external_source, external_reference)
         if existing is None:
@@ -427,8 +427,8 @@ def update_incident(
         name in changed for name in ("service", "country", "business_unit")
     ):
         slm.on_priority_change(locked)
-    if "short_description" in changed or "description" in changed:
-        search.index(locked)
+    if any(name in changed for name in ("short_description", "description", "country")):
+        search.index(locked)  # the text, or the scope the search document carries
     _sync(incident, locked)
     return incident
 
