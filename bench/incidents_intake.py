@@ -182,6 +182,34 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each of these processes so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    """CPU these processes used since ``before`` (a process started since counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in cpu_seconds(pids).items())
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().startswith("postgres"):
+                    found.append(int(entry.name))
+    return found
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
 
@@ -274,6 +302,11 @@ def main() -> None:
             for t in range(args.threads)
         ]
         peak = 0.0
+        cpu_before = (
+            cpu_seconds(process_tree(server.pid)),
+            cpu_seconds(postgres_pids()),
+            time.process_time(),
+        )
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -282,6 +315,11 @@ def main() -> None:
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
         pids = process_tree(server.pid)
+        cpu_used = (
+            cpu_since(cpu_before[0], pids),
+            cpu_since(cpu_before[1], postgres_pids()),
+            time.process_time() - cpu_before[2],
+        )
         per_process = {pid: vm_hwm_mb(pid) for pid in pids}
         load = os.getloadavg()
     finally:
@@ -304,6 +342,13 @@ def main() -> None:
     )
     hwm = ", ".join(f"{pid}: {mb:.0f} MB" for pid, mb in per_process.items())
     print(f"server peak RSS (VmHWM) {max(peak, sum(per_process.values())):.0f} MB total ({hwm})")
+    if created:
+        server_cpu, pg_cpu, client_cpu = (1000 * seconds / created for seconds in cpu_used)
+        busy = sum(cpu_used) / (elapsed * (os.cpu_count() or 1))
+        print(
+            f"CPU per incident: server {server_cpu:.2f} ms, PostgreSQL {pg_cpu:.2f} ms, "
+            f"client {client_cpu:.2f} ms; the cores were {100 * busy:.0f} % busy"
+        )
     print(
         f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
         "(client, server and PostgreSQL share the machine)"

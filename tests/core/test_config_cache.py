@@ -88,3 +88,17 @@ def test_within_a_request_the_token_is_read_once(django_assert_num_queries):
     with django_assert_num_queries(2):  # outside a request: read on every use
         config_cache.cached("test.request", lambda: "other")
         config_cache.cached("test.request", lambda: "other")
+
+
+def test_rows_written_without_signals_announce_a_change_for_watched_models_only():
+    from itsmo.catalog.models import Service
+    from itsmo.core.models import JournalEntry
+
+    loads = []
+    config_cache.cached("test.bulk", lambda: loads.append(1))
+    config_cache.bulk_written(JournalEntry)  # not configuration
+    config_cache.cached("test.bulk", lambda: loads.append(1))
+    assert len(loads) == 1
+    config_cache.bulk_written(Service)  # e.g. an importer's bulk_create
+    config_cache.cached("test.bulk", lambda: loads.append(1))
+    assert len(loads) == 2

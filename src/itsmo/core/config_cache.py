@@ -106,18 +106,27 @@ def changed() -> None:
 
 
 def _on_change(sender, **kwargs) -> None:
-    if kwargs.get("raw"):
-        return  # fixtures load rows as they are; loaddata callers reset the cache
     changed()
+
+
+_WATCHED: set[type] = set()
 
 
 def watch(*models) -> None:
     """Count saves and deletes of ``models`` as configuration changes."""
+    _WATCHED.update(models)
     for model in models:
         post_save.connect(_on_change, sender=model, dispatch_uid=f"config:{model._meta.label}")
         post_delete.connect(
             _on_change, sender=model, dispatch_uid=f"config-delete:{model._meta.label}"
         )
+
+
+def bulk_written(model) -> None:
+    """Rows of ``model`` were written without signals (``bulk_create``, ``update()``,
+    ``COPY``): a watched model's change is announced here instead."""
+    if model in _WATCHED:
+        changed()
 
 
 def _request_started(**kwargs) -> None:

@@ -6,8 +6,8 @@ more than the database spends on it when a request writes a handful of single ro
 incident, its journal entry, its clocks, a notification). :func:`insert` keeps the
 statement per model and row count and only prepares the values: each field's own
 ``pre_save`` (``auto_now`` and friends) and ``get_db_prep_save`` (JSON, dates), exactly what
-the ORM sends. No ``pre_save``/``post_save`` signals are sent: use it only for models
-nothing listens to (the config cache's watched models are not among them).
+the ORM sends. ``pre_save`` and ``post_save`` are sent, as ``save()`` would, only when
+something listens to them for the model (asking costs next to nothing).
 
 :func:`get` is the reading side: one row by a fixed condition (an API token by its hash, a
 user by name), its statement kept per model and condition, its values converted by the same
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models import signals
 
 _MAX_CACHED_ROWS = 16
 
@@ -27,7 +28,7 @@ _MAX_CACHED_ROWS = 16
 @cache
 def _columns(model: type[models.Model]) -> tuple[list[models.Field], str]:
     meta = model._meta
-    auto = meta.pk if isinstance(meta.pk, models.AutoField) else None
+    auto = meta.pk if _generates_key(model) else None
     fields = [f for f in meta.concrete_fields if f is not auto]
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
@@ -45,11 +46,17 @@ def _cached_statement(model: type[models.Model], rows: int, vendor: str) -> str:
     return _build_statement(model, rows)
 
 
+def _generates_key(model: type[models.Model]) -> bool:
+    return isinstance(model._meta.pk, models.AutoField)
+
+
 def _build_statement(model: type[models.Model], rows: int) -> str:
     fields, head = _columns(model)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    return f"{head} VALUES {', '.join([one] * rows)} RETURNING {pk}"
+    sql = f"{head} VALUES {', '.join([one] * rows)}"
+    if _generates_key(model):  # else the key is among the values already
+        sql += f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}"
+    return sql
 
 
 def insert(objects: Sequence[models.Model]) -> list[models.Model]:
@@ -62,9 +69,25 @@ def insert(objects: Sequence[models.Model]) -> list[models.Model]:
     if not connection.features.can_return_rows_from_bulk_insert:
         return model._default_manager.bulk_create(objects)
     fields, _ = _columns(model)
+    alias = connection.alias
+    if signals.pre_save.has_listeners(model):
+        for obj in objects:
+            signals.pre_save.send(
+                sender=model, instance=obj, raw=False, using=alias, update_fields=None
+            )
     batch = max(1, connection.ops.bulk_batch_size(fields, objects))
     for start in range(0, len(objects), batch):
         _insert_batch(model, fields, objects[start : start + batch])
+    if signals.post_save.has_listeners(model):
+        for obj in objects:
+            signals.post_save.send(
+                sender=model,
+                instance=obj,
+                created=True,
+                raw=False,
+                using=alias,
+                update_fields=None,
+            )
     return objects
 
 
@@ -76,12 +99,12 @@ def _insert_batch(model, fields: list[models.Field], objects: list[models.Model]
             params.append(field.get_db_prep_save(field.pre_save(obj, True), wrapper))
     with wrapper.cursor() as cursor:
         cursor.execute(_statement(model, len(objects)), params)
-        keys = [row[0] for row in cursor.fetchall()]
-    alias = connection.alias
-    for obj, key in zip(objects, keys, strict=True):
-        obj.pk = key
+        if _generates_key(model):
+            for obj, (key,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = key
+    for obj in objects:
         obj._state.adding = False
-        obj._state.db = alias
+        obj._state.db = wrapper.alias
 
 
 # -- reading one row ----------------------------------------------------------------------------

@@ -331,8 +331,11 @@ def insert_rows(model, objects: list, *, assign_pks: bool = False) -> list:
     from django.db.models import JSONField
     from django.utils import timezone
 
+    from itsmo.core import config_cache
+
     if not objects:
         return objects
+    config_cache.bulk_written(model)
     if connection.vendor != "postgresql":
         auto = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
         saved = [f.auto_now for f in auto]
@@ -387,8 +390,11 @@ def copy_rows(model, columns: tuple[str, ...], rows: list[list]) -> None:
     (str, int, datetime, None): no defaults, no ``auto_now`` are applied."""
     from django.db import connection
 
+    from itsmo.core import config_cache
+
     if not rows:
         return
+    config_cache.bulk_written(model)
     if connection.vendor != "postgresql":
         model.objects.bulk_create(
             [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=2000

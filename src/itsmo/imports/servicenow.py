@@ -54,7 +54,7 @@ from itsmo.accounts.models import SupportGroup, Tier
 from itsmo.changes.models import Change
 from itsmo.cmdb.models import CI, CIClass
 from itsmo.cmdb.models import NUMBER_PREFIX as CI_PREFIX
-from itsmo.core import numbering
+from itsmo.core import config_cache, numbering
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.incidents.models import Category, Channel, Incident, OnHoldReason, Status
 from itsmo.organization.models import Country, Region, Site, SiteKind
@@ -711,6 +711,7 @@ class _Importer:
         if not missing:
             return
         labels = {slug("sn-group-", v): v for v in wanted}
+        config_cache.bulk_written(SupportGroup)
         made = SupportGroup.objects.bulk_create(
             [
                 SupportGroup(
