@@ -66,3 +66,22 @@ def test_get_reads_one_row_with_the_orm_conversions():
     assert found.next_attempt_at.tzinfo is not None
     assert found._state.adding is False
     assert rows.get(Notification, "dedup_key = %s", ["test:none"]) is None
+
+
+def test_a_batch_sets_the_keys_when_it_ends_and_writes_everything():
+    first, second = _notification(11), _notification(12)
+    with rows.batch():
+        rows.insert([first])
+        rows.insert([second])
+    assert first.pk and second.pk and first.pk != second.pk
+    assert set(Notification.objects.values_list("pk", flat=True)) == {first.pk, second.pk}
+
+
+def test_an_error_inside_a_batch_surfaces_and_nothing_of_it_stays():
+    from django.db import IntegrityError, transaction
+
+    rows.insert([_notification(21)])
+    with pytest.raises(IntegrityError), transaction.atomic(), rows.batch():
+        rows.insert([_notification(22)])
+        rows.insert([_notification(21)])  # the same deduplication key: refused
+    assert list(Notification.objects.values_list("dedup_key", flat=True)) == ["test:21"]

@@ -16,13 +16,16 @@ converters the ORM applies (dates and JSON on SQLite, for instance).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 
 _MAX_CACHED_ROWS = 16
+_batch = threading.local()  # pending: [(cursor, objects)] whose keys come when the batch ends
 
 
 @cache
@@ -97,14 +100,46 @@ def _insert_batch(model, fields: list[models.Field], objects: list[models.Model]
     for obj in objects:
         for field in fields:
             params.append(field.get_db_prep_save(field.pre_save(obj, True), wrapper))
-    with wrapper.cursor() as cursor:
+    pending = getattr(_batch, "pending", None)
+    if pending is not None:  # inside batch(): the keys arrive when it ends
+        cursor = wrapper.cursor()
         cursor.execute(_statement(model, len(objects)), params)
-        if _generates_key(model):
-            for obj, (key,) in zip(objects, cursor.fetchall(), strict=True):
-                obj.pk = key
+        pending.append((cursor, objects if _generates_key(model) else []))
+    else:
+        with wrapper.cursor() as cursor:
+            cursor.execute(_statement(model, len(objects)), params)
+            if _generates_key(model):
+                for obj, (key,) in zip(objects, cursor.fetchall(), strict=True):
+                    obj.pk = key
     for obj in objects:
         obj._state.adding = False
         obj._state.db = wrapper.alias
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Send the inserts made inside together: on PostgreSQL one round trip (pipeline mode)
+    instead of one per statement. For independent writes only: the keys of the rows
+    inserted inside are set when the block ends, and an error surfaces there too. Elsewhere
+    (SQLite runs in-process) the statements run one by one, as without it."""
+    if connection.vendor != "postgresql" or getattr(_batch, "pending", None) is not None:
+        yield
+        return
+    connection.ensure_connection()
+    _batch.pending = pending = []
+    try:
+        # Errors surface at the sync, outside the cursors: Django's wrapper turns them into
+        # its own (IntegrityError…), as for any statement.
+        with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+            yield
+            pipeline.sync()
+            for cursor, objects in pending:
+                for obj, (key,) in zip(objects, cursor.fetchall(), strict=True):
+                    obj.pk = key
+    finally:
+        _batch.pending = None
+        for cursor, _ in pending:
+            cursor.close()
 
 
 # -- reading one row ----------------------------------------------------------------------------

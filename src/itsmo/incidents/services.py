@@ -340,14 +340,15 @@ def open_incident(
         with transaction.atomic():
             incident.number = numbering.next_reference(PREFIX)
             rows.insert([incident])
-            journal.record_created(incident, actor, at=incident.opened_at)
-            if incident.is_major:
-                journal.record_changes(incident, actor, {"is_major": (False, True)})
+            with rows.batch():  # independent writes: one round trip on PostgreSQL
+                journal.record_created(incident, actor, at=incident.opened_at)
+                if incident.is_major:
+                    journal.record_changes(incident, actor, {"is_major": (False, True)})
+                incident.started_clocks = slm.attach_clocks(incident)
+                search.index(incident, fresh=True)
             watchers = [w for w in watchers if w is not None]
             if watchers:
                 incident.watchers.add(*watchers)
-            incident.started_clocks = slm.attach_clocks(incident)
-            search.index(incident, fresh=True)
             if incident.assignee_id or incident.assignment_group_id:
                 notify.assigned(incident, new=True)
     except IntegrityError:
