@@ -41,9 +41,12 @@ def test_insert_sets_keys_in_order_and_stores_what_the_orm_would():
 
 
 def test_insert_runs_field_pre_save_and_batches_large_inserts(agent_mexico):
+    from django.contrib.contenttypes.models import ContentType
+
+    kind = ContentType.objects.get_for_model(Notification)
     entries = [
         JournalEntry(
-            content_type_id=1,
+            content_type=kind,
             object_id=n,
             kind=JournalKind.COMMENT,
             body=f"entry {n}",
