@@ -13,12 +13,9 @@ Targets: full import < 5 min, peak RSS < 1 GB, re-import < half of the import's 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-from import_servicenow import ROOT, recreate_database, run  # the same fresh database and child run
+from import_servicenow import ROOT, import_twice  # the same fresh database, runs and table
 
 DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/itsmo_bench_bpic2014"
 DEFAULT_DIR = ROOT.parent / "shared/data/bpic2014_rabobank"
@@ -27,19 +24,14 @@ TARGET_SECONDS = 300.0
 TARGET_RSS_MB = 1024.0
 
 
-def counts(url: str) -> dict[str, int]:
-    import psycopg
-
-    tables = {
-        "incidents": "SELECT count(*) FROM incidents_incident",
-        "journal entries": "SELECT count(*) FROM core_journalentry",
-        "service-desk contacts": "SELECT count(*) FROM imports_servicedeskcontact",
-        "changes": "SELECT count(*) FROM changes_change",
-        "changed CIs": "SELECT count(*) FROM changes_changeci",
-        "CIs": "SELECT count(*) FROM cmdb_ci",
-    }
-    with psycopg.connect(url) as conn:
-        return {name: conn.execute(sql).fetchone()[0] for name, sql in tables.items()}
+TABLES = {
+    "incidents": "SELECT count(*) FROM incidents_incident",
+    "journal entries": "SELECT count(*) FROM core_journalentry",
+    "service-desk contacts": "SELECT count(*) FROM imports_servicedeskcontact",
+    "changes": "SELECT count(*) FROM changes_change",
+    "changed CIs": "SELECT count(*) FROM changes_changeci",
+    "CIs": "SELECT count(*) FROM cmdb_ci",
+}
 
 
 def main() -> None:
@@ -47,44 +39,15 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
-    recreate_database(DATABASE_URL)
-    with tempfile.TemporaryDirectory() as var_dir:
-        env = dict(
-            os.environ,
-            ITSMO_DATABASE_URL=DATABASE_URL,
-            ITSMO_VAR_DIR=var_dir,
-            DJANGO_SETTINGS_MODULE="itsmo.settings",
-        )
-        migrate_seconds, _, _ = run(["migrate", "--verbosity", "0"], env)
-        print(f"migrate: {migrate_seconds:.1f} s")
-        command = ["import", "bpic2014", str(options.dir), "--no-progress",
-                   "--report", str(Path(var_dir) / "report.csv")]  # fmt: skip
-        first, first_rss, out = run(command, env)
-        print(out.strip())
-        after_first = counts(DATABASE_URL)
-        second, second_rss, out = run(command, env)
-        print(out.strip())
-        after_second = counts(DATABASE_URL)
-    print()
-    print("| run | wall (s) | rows/s | peak RSS (MB) | target |")
-    print("|---|---:|---:|---:|---|")
-    print(
-        f"| import | {first:.1f} | {ROWS / first:,.0f} | {first_rss:.0f} | "
-        f"< {TARGET_SECONDS:.0f} s, < {TARGET_RSS_MB:.0f} MB: "
-        f"{'ok' if first < TARGET_SECONDS and first_rss < TARGET_RSS_MB else 'MISSED'} |"
+    import_twice(
+        ["bpic2014", str(options.dir)],
+        database_url=DATABASE_URL,
+        tables=TABLES,
+        rows=ROWS,
+        target_seconds=TARGET_SECONDS,
+        target_rss_mb=TARGET_RSS_MB,
+        keep=options.keep,
     )
-    print(
-        f"| re-import (unchanged) | {second:.1f} | {ROWS / second:,.0f} | {second_rss:.0f} | "
-        f"< {first / 2:.1f} s: {'ok' if second < first / 2 else 'MISSED'} |"
-    )
-    print()
-    for name, value in after_first.items():
-        again = after_second[name]
-        print(f"{name}: {value:,} after the import, {again:,} after the re-import")
-    if after_first != after_second:
-        sys.exit("the re-import changed the number of records")
-    if not options.keep:
-        recreate_database(DATABASE_URL)
 
 
 if __name__ == "__main__":
