@@ -40,12 +40,19 @@ def code_of(related, attr: str = "code") -> str | None:
 
 
 def by_code(model, value: str | None, field: str, attr: str = "code"):
-    """The ``model`` row (``model`` may also be a queryset) whose ``attr`` is ``value`` (any
-    case); empty is ``None``, an unknown value a 422 naming ``field``."""
+    """The ``model`` row whose ``attr`` is ``value`` (any case); empty is ``None``, an unknown
+    value a 422 naming ``field``."""
+    return found_or_422(
+        lambda wanted: model.objects.filter(**{f"{attr}__iexact": wanted}).first(), value, field
+    )
+
+
+def found_or_422(find, value: str | None, field: str):
+    """What ``find(value)`` returns; empty is ``None``, nothing found a 422 naming ``field``
+    (``find`` may read a reference cache, e.g. ``catalog.services.service_by_code``)."""
     if value in (None, ""):
         return None
-    rows = model if isinstance(model, QuerySet) else model.objects
-    found = rows.filter(**{f"{attr}__iexact": value}).first()
+    found = find(value)
     if found is None:
         raise ValidationFailed(f"no {field} {value!r}", field=field)
     return found

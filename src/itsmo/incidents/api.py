@@ -14,6 +14,7 @@ from itsmo.accounts.models import SupportGroup, User
 from itsmo.api.helpers import active_user as _user
 from itsmo.api.helpers import by_code as _by_code
 from itsmo.api.helpers import code_of as _code
+from itsmo.api.helpers import found_or_422
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog import services as catalog
 from itsmo.catalog.models import Service
@@ -333,15 +334,6 @@ def _group(value: str | None, user, field: str = "assignment_group") -> SupportG
     return found
 
 
-def _reference(find, value: str | None, field: str):
-    if value in (None, ""):
-        return None
-    found = find(value)
-    if found is None:
-        raise ValidationFailed(f"no {field} {value!r}", field=field)
-    return found
-
-
 def _parent(value: str | None, user) -> Incident | None:
     if not value:
         return None
@@ -354,8 +346,8 @@ def _parent(value: str | None, user) -> Incident | None:
 _LOOKUPS = {
     # Services and countries come from the per-process reference cache (each new incident
     # names them): the service with its support group, the country with its region.
-    "service": lambda v, u: _reference(catalog.service_by_code, v, "service"),
-    "country": lambda v, u: _reference(organization.country_by_code, v, "country"),
+    "service": lambda v, u: found_or_422(catalog.service_by_code, v, "service"),
+    "country": lambda v, u: found_or_422(organization.country_by_code, v, "country"),
     "site": lambda v, u: _by_code(Site, v, "site"),
     "business_unit": lambda v, u: _by_code(BusinessUnit, v, "business_unit"),
     "ci": lambda v, u: _ci(v, u),
