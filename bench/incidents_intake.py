@@ -128,6 +128,32 @@ def setup(var_dir: str) -> dict:
     return {"token": secret, "callers": callers, "services": services}
 
 
+def machine_costs(url: str, rounds: int = 2000) -> str:
+    """What this machine charges for the things a request is made of, so that runs on
+    different machines can be compared: a prepared ``SELECT 1`` round trip to PostgreSQL
+    (wall and client CPU) and a fixed pure-Python loop."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute("SELECT 1", prepare=True)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(rounds):
+            cursor.execute("SELECT 1", prepare=True)
+            cursor.fetchone()
+        wall = (time.perf_counter() - wall) / rounds * 1e6
+        cpu = (time.process_time() - cpu) / rounds * 1e6
+    loop = time.process_time()
+    total = 0
+    for n in range(5_000_000):
+        total += n
+    loop = time.process_time() - loop
+    return (
+        f"machine: PostgreSQL round trip {wall:.0f} us wall, {cpu:.0f} us client CPU; "
+        f"5M-iteration Python loop {loop:.2f} s CPU"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -276,6 +302,7 @@ def main() -> None:
     try:
         wait_healthy(port, server)
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+        print(machine_costs(DATABASE_URL), flush=True)
         print(
             f"== intake: {args.requests:,} POST /api/v1/incidents from {args.threads} threads "
             f"(keep-alive) to itsmo serve --workers {args.workers} on :{port} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from itsmo.accounts import services as accounts
 from itsmo.accounts.models import Role, Tier
@@ -56,6 +57,27 @@ def peru(region_andean):
     return Country.objects.create(
         code="PE", name="Peru", region=region_andean, time_zone="America/Lima", language="es"
     )
+
+
+@pytest.fixture(autouse=True)
+def _numbering_restarts_after_a_committing_test(request, django_db_blocker):
+    """A test that commits (``transaction=True``, the live server) has its tables flushed
+    afterwards, counters included on SQLite; on PostgreSQL drop the number sequences it left,
+    so the next test numbers from the start on both databases."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    committed = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    if not committed or connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sequencename FROM pg_sequences "
+            "WHERE schemaname = current_schema() AND sequencename LIKE 'core\\_number\\_%%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP SEQUENCE "{name}"')
 
 
 PASSWORD = "correct-horse-battery-staple"
