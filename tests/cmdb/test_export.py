@@ -9,8 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from itsmo.cmdb import export, importer
-from itsmo.cmdb import services as cmdb
+from itsmo.cmdb import export, importer, services as cmdb
 from itsmo.cmdb.models import CI, Relationship
 from itsmo.core.models import JournalEntry
 

@@ -10,8 +10,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from itsmo.cmdb import importer
-from itsmo.cmdb import services as cmdb
+from itsmo.cmdb import importer, services as cmdb
 from itsmo.cmdb.models import CI, Relationship
 from itsmo.core.errors import PermissionDenied
 from itsmo.core.models import JournalEntry, JournalKind

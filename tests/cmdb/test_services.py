@@ -8,8 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from itsmo.cmdb import health
-from itsmo.cmdb import services as cmdb
+from itsmo.cmdb import health, services as cmdb
 from itsmo.cmdb.models import CI, CIStatus, Relationship, ServiceCI
 from itsmo.core.errors import (
     NotFound,

@@ -10,8 +10,7 @@ import pytest
 
 from itsmo.communications import services
 from itsmo.communications.models import Notification
-from itsmo.incidents import notify
-from itsmo.incidents import services as incidents
+from itsmo.incidents import notify, services as incidents
 from itsmo.surveys import services as surveys
 from itsmo.surveys.models import Survey
 

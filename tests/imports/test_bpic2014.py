@@ -20,8 +20,7 @@ import pytest
 from itsmo.changes.models import Change, ChangeCI
 from itsmo.core.metrics import Slice
 from itsmo.core.models import JournalEntry
-from itsmo.imports import bpic2014
-from itsmo.imports import metrics as import_metrics
+from itsmo.imports import bpic2014, metrics as import_metrics
 from itsmo.imports.common import ImportFileError
 from itsmo.imports.models import ImportedChange, ImportedIncident, ServiceDeskContact
 from itsmo.incidents import metrics

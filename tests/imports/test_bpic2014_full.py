@@ -12,8 +12,7 @@ import pytest
 
 from itsmo.changes.models import Change
 from itsmo.core.metrics import Slice
-from itsmo.imports import bpic2014
-from itsmo.imports import metrics as import_metrics
+from itsmo.imports import bpic2014, metrics as import_metrics
 from itsmo.imports.models import ServiceDeskContact
 from itsmo.incidents import metrics
 from itsmo.incidents.models import Incident

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from itsmo.core.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 from itsmo.core.states import table

@@ -8,8 +8,7 @@ import pytest
 
 from itsmo.core import metrics
 from itsmo.core.metrics import Better, Slice
-from itsmo.incidents import metrics as incident_metrics
-from itsmo.incidents import services
+from itsmo.incidents import metrics as incident_metrics, services
 
 UTC = dt.UTC
 

@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from itsmo.organization.calendar import Calendar, YearlyDates
 

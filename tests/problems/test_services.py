@@ -15,8 +15,7 @@ from itsmo.core.errors import (
 )
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.incidents import services as incidents
-from itsmo.incidents.models import Incident
-from itsmo.incidents.models import Status as IncidentStatus
+from itsmo.incidents.models import Incident, Status as IncidentStatus
 from itsmo.problems import services
 from itsmo.problems.models import (
     LIFECYCLE,

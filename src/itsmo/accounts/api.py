@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.api.helpers import aware, lookup, lookup_optional, require_role
@@ -245,7 +245,7 @@ def create_support_group(request, payload: SupportGroupIn):
         description=payload.description,
         actor=request.user,
     )
-    return 201, group
+    return Status(201, group)
 
 
 # Personal API tokens
@@ -286,7 +286,7 @@ def create_token(request, payload: TokenIn):
     expires_at = aware(payload.expires_at, request.user)
     token, secret = services.issue_token(request.user, payload.name, expires_at=expires_at)
     token.secret = secret
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal token")

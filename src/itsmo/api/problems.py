@@ -7,8 +7,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
+from ninja.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    HttpError,
+    ValidationError as NinjaValidationError,
+)
 
 from itsmo.core.errors import DomainError, StaleVersion
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup, User
@@ -281,7 +281,7 @@ def create_business_process(request, payload: BusinessProcessIn):
     values = payload.model_dump()
     values["criticality"] = int(values["criticality"])
     values["owner"] = _lookup(User, "username", values["owner"], "owner")
-    return 201, services.create_business_process(actor=request.user, **values)
+    return Status(201, services.create_business_process(actor=request.user, **values))
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ def create_service(request, payload: ServiceIn):
     service = services.create_service(actor=request.user, **values)
     if processes:
         services.set_business_processes(service, processes, actor=request.user)
-    return 201, _get_service(service.pk)
+    return Status(201, _get_service(service.pk))
 
 
 @router.get("/services/{service_id}", response=ServiceOut, summary="A service")

@@ -6,13 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup
-from itsmo.api.helpers import active_user as _user
-from itsmo.api.helpers import by_code as _by_code
-from itsmo.api.helpers import code_of as _code
+from itsmo.api.helpers import active_user as _user, by_code as _by_code, code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
 from itsmo.cmdb.models import CI
@@ -34,7 +32,7 @@ from .models import (
     DeploymentStatus,
     Release,
     Risk,
-    Status,
+    Status as State,
 )
 
 router = Router(tags=["changes"])
@@ -195,7 +193,7 @@ class ChangePatch(Schema):
 
 
 class ChangeTransitionIn(Schema):
-    to: Status
+    to: State
     version: int | None = Field(None, description="optional; a stale one is a 409")
     note: str = ""
     close_code: CloseCode | None = Field(None, description="entering review: the outcome")
@@ -473,7 +471,7 @@ class ChangeDeploymentStatusIn(Schema):
 
 
 class ChangeFilters(Schema):
-    state: list[Status] | None = Field(None, description="one or more states")
+    state: list[State] | None = Field(None, description="one or more states")
     type: list[ChangeType] | None = Field(None, description="one or more types")
     risk: list[Risk] | None = None
     country: str | None = Field(None, description="ISO code")
@@ -626,7 +624,7 @@ def create_change(request, payload: ChangeIn):
         is_cab_required=payload.is_cab_required,
         release=_release(payload.release),
     )
-    return 201, _detail(change)
+    return Status(201, _detail(change))
 
 
 @router.get(
@@ -850,7 +848,7 @@ def create_template(request, payload: ChangeTemplateIn):
     data["assignment_group"] = _by_code(
         SupportGroup, data.pop("assignment_group"), "assignment_group"
     )
-    return 201, services.create_template(actor=request.user, **data)
+    return Status(201, services.create_template(actor=request.user, **data))
 
 
 @router.get(
@@ -882,7 +880,7 @@ def create_blackout(request, payload: ChangeBlackoutIn):
         country=_by_code(Country, payload.country, "country"),
         region=_by_code(Region, payload.region, "region"),
     )
-    return 201, window
+    return Status(201, window)
 
 
 # -- releases ---------------------------------------------------------------------------------
@@ -910,7 +908,7 @@ def create_release(request, payload: ReleaseIn):
         manager=_user(payload.manager, "manager"),
         changes=changes,
     )
-    return 201, release
+    return Status(201, release)
 
 
 @router.get("/releases/{number}", response=ReleaseOut, summary="One release")
@@ -933,7 +931,7 @@ def plan_deployment(request, number: str, payload: ChangeDeploymentIn):
         country=_by_code(Country, payload.country, "country"),
         region=_by_code(Region, payload.region, "region"),
     )
-    return 201, deployment
+    return Status(201, deployment)
 
 
 @router.post(

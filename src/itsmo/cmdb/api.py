@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup
@@ -13,8 +13,7 @@ from itsmo.core import registry
 from itsmo.core.errors import NotFound, PermissionDenied, ValidationFailed
 from itsmo.organization.models import Country, Site
 
-from . import impact as impact_analysis
-from . import services
+from . import impact as impact_analysis, services
 from .models import CI, CIClass, CIStatus, Environment, Relationship, RelationshipType
 
 router = Router(tags=["cmdb"])
@@ -346,7 +345,7 @@ def create_ci(request, payload: CIIn):
     _require_staff(request)
     values = _resolve(payload.model_dump())
     ci = services.create_ci(actor=request.user, **values)
-    return 201, services.get_ci(ci.pk, request.user)
+    return Status(201, services.get_ci(ci.pk, request.user))
 
 
 @router.get("/cis/{ci_id}", response=CIOut, summary="A configuration item")
@@ -430,7 +429,7 @@ def create_relationship(request, payload: RelationshipIn):
         type=str(payload.type.value),
         discovery_source=payload.discovery_source,
     )
-    return 201, relationship
+    return Status(201, relationship)
 
 
 @router.delete(
@@ -447,4 +446,4 @@ def delete_relationship(request, relationship_id: int):
     if relationship is None:
         raise NotFound(f"no relationship {relationship_id}")
     services.remove_relationship(relationship, actor=request.user)
-    return 204, None
+    return Status(204, None)

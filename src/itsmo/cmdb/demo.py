@@ -42,8 +42,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.text import slugify
 
-from itsmo.cmdb import attributes as attribute_rules
-from itsmo.cmdb import services
+from itsmo.cmdb import attributes as attribute_rules, services
 from itsmo.cmdb.models import CI, CIClass, CIStatus, Environment, Relationship, ServiceCI
 from itsmo.core.demo import DemoContext, step
 from itsmo.core.models import JournalEntry, JournalKind

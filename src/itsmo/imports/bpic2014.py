@@ -29,10 +29,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from itsmo.changes.models import Change, ChangeCI, ChangeType, Risk
-from itsmo.changes.models import Status as ChangeStatus
-from itsmo.cmdb.models import CI, CIClass
-from itsmo.cmdb.models import NUMBER_PREFIX as CI_PREFIX
+from itsmo.changes.models import Change, ChangeCI, ChangeType, Risk, Status as ChangeStatus
+from itsmo.cmdb.models import CI, NUMBER_PREFIX as CI_PREFIX, CIClass
 from itsmo.core import numbering
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.incidents.models import Category, Channel, Incident, Status

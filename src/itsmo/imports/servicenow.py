@@ -52,8 +52,7 @@ from django.utils import timezone
 
 from itsmo.accounts.models import SupportGroup, Tier
 from itsmo.changes.models import Change
-from itsmo.cmdb.models import CI, CIClass
-from itsmo.cmdb.models import NUMBER_PREFIX as CI_PREFIX
+from itsmo.cmdb.models import CI, NUMBER_PREFIX as CI_PREFIX, CIClass
 from itsmo.core import config_cache, numbering
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.incidents.models import Category, Channel, Incident, OnHoldReason, Status

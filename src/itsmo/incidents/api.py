@@ -6,15 +6,17 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import FileResponse
-from ninja import Field, File, Form, Header, Query, Router, Schema
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup, User
-from itsmo.api.helpers import active_user as _user
-from itsmo.api.helpers import by_code as _by_code
-from itsmo.api.helpers import code_of as _code
-from itsmo.api.helpers import found_or_422
+from itsmo.api.helpers import (
+    active_user as _user,
+    by_code as _by_code,
+    code_of as _code,
+    found_or_422,
+)
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog import services as catalog
 from itsmo.catalog.models import Service
@@ -37,7 +39,7 @@ from .models import (
     Incident,
     OnHoldReason,
     ResolutionCode,
-    Status,
+    Status as State,
 )
 
 router = Router(tags=["incidents"])
@@ -269,7 +271,7 @@ class IncidentPatch(Schema):
 
 
 class TransitionIn(Schema):
-    to: Status
+    to: State
     version: int | None = Field(None, description="optional; a stale one is a 409")
     reason: OnHoldReason | None = Field(None, description="on hold: why")
     resolution_code: ResolutionCode | None = None
@@ -283,7 +285,7 @@ class CommentIn(Schema):
 
 
 class IncidentFilters(Schema):
-    state: list[Status] | None = Field(None, description="one or more states")
+    state: list[State] | None = Field(None, description="one or more states")
     priority: list[int] | None = Field(None, description="one or more priorities 1-5")
     assignment_group: str | None = Field(None, description="support group code")
     assignee: str | None = Field(None, description="username, or `me`")
@@ -409,7 +411,7 @@ def create_incident(
     )
     # The new incident is answered as it was written (its links are already in memory);
     # reading it back would only cost a query.
-    return (200 if incident.is_replay else 201), incident
+    return Status(200 if incident.is_replay else 201, incident)
 
 
 @router.get(
@@ -547,7 +549,7 @@ def post_comment(request, number: str, payload: CommentIn):
     entry = services.add_comment(
         incident, actor=request.user, body=payload.body, internal=payload.internal
     )
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.get(
@@ -623,7 +625,7 @@ def post_attachment(
     attachment = services.add_attachment(
         incident, actor=request.user, file=file, name=file.name or "", internal=internal
     )
-    return 201, attachment
+    return Status(201, attachment)
 
 
 @router.get(
@@ -697,7 +699,7 @@ def post_watcher(request, number: str, payload: IncidentWatcherIn):
     incident = services.get_visible(number, request.user)
     user = _user(payload.username, "username")
     services.add_watcher(incident, actor=request.user, user=user)
-    return 201, _watchers(incident)
+    return Status(201, _watchers(incident))
 
 
 @router.delete(
@@ -712,7 +714,7 @@ def delete_watcher(request, number: str, username: str):
     if user is None:
         raise NotFound(f"no user {username!r}", field="username")
     services.remove_watcher(incident, actor=request.user, user=user)
-    return 204, None
+    return Status(204, None)
 
 
 # -- parent and children ---------------------------------------------------------------------
@@ -814,7 +816,7 @@ def create_category(request, payload: IncidentCategoryIn):
         service=_by_code(Service, payload.service, "service"),
         sort_order=payload.sort_order,
     )
-    return 201, _category_node(category, [])
+    return Status(201, _category_node(category, []))
 
 
 class PriorityMatrixCellOut(Schema):

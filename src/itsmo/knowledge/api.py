@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.api.pagination import PagePagination
@@ -293,7 +293,7 @@ def create_article(request, payload: ArticleIn):
                 title=translation.title,
                 body=translation.body,
             )
-    return 201, _detail(article)
+    return Status(201, _detail(article))
 
 
 @router.get(

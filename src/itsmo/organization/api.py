@@ -7,7 +7,7 @@ docs/decisions.md); only administrators change it, through ``organization.servic
 from datetime import date, time
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import Role
@@ -188,7 +188,7 @@ def get_region(request, region_id: int):
 def create_region(request, payload: RegionIn):
     _require_admin(request.user)
     region = services.create_region(code=payload.code, name=payload.name, actor=request.user)
-    return 201, region
+    return Status(201, region)
 
 
 # Countries
@@ -221,7 +221,7 @@ def create_country(request, payload: CountryIn):
         calendar=lookup_optional(BusinessCalendar.objects, "calendar", pk=payload.calendar),
         actor=request.user,
     )
-    return 201, country
+    return Status(201, country)
 
 
 # Sites
@@ -256,7 +256,7 @@ def create_site(request, payload: SiteIn):
         address=payload.address,
         actor=request.user,
     )
-    return 201, site
+    return Status(201, site)
 
 
 # Business units
@@ -286,7 +286,7 @@ def create_business_unit(request, payload: BusinessUnitIn):
         description=payload.description,
         actor=request.user,
     )
-    return 201, unit
+    return Status(201, unit)
 
 
 # Business calendars

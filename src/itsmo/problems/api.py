@@ -6,13 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup
-from itsmo.api.helpers import active_user as _user
-from itsmo.api.helpers import by_code as _by_code
-from itsmo.api.helpers import code_of as _code
+from itsmo.api.helpers import active_user as _user, by_code as _by_code, code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
 from itsmo.changes.models import Change
@@ -32,7 +30,7 @@ from .models import (
     ProblemTask,
     RcaMethod,
     ResolutionCode,
-    Status,
+    Status as State,
     TaskStatus,
 )
 
@@ -179,7 +177,7 @@ class ProblemPatch(Schema):
 
 
 class TransitionIn(Schema):
-    to: Status
+    to: State
     version: int | None = Field(None, description="optional; a stale one is a 409")
     note: str = Field("", description="why (required to cancel)")
     root_cause: str | None = Field(None, description="known error: the root cause")
@@ -242,7 +240,7 @@ class TaskPatch(Schema):
 
 
 class ProblemFilters(Schema):
-    state: list[Status] | None = Field(None, description="one or more states")
+    state: list[State] | None = Field(None, description="one or more states")
     priority: list[int] | None = Field(None, description="one or more priorities 1-5")
     service: str | None = Field(None, description="service code")
     country: str | None = Field(None, description="ISO code")
@@ -411,7 +409,7 @@ def create_problem(request, payload: ProblemIn):
         actor=user,
         **values,
     )
-    return 201, _detail(problem)
+    return Status(201, _detail(problem))
 
 
 @router.get(
@@ -551,7 +549,7 @@ def link_incidents(request, number: str, payload: LinkIn):
     problem = services.get_visible(number, request.user)
     found = _incidents(payload.incidents, request.user)
     linked = services.link_incidents(problem, found, actor=request.user)
-    return 200, [services_reload_incident(i) for i in linked]
+    return Status(200, [services_reload_incident(i) for i in linked])
 
 
 def services_reload_incident(incident: Incident) -> Incident:
@@ -567,7 +565,7 @@ def unlink_incident(request, number: str, incident_number: str):
     problem = services.get_visible(number, request.user)
     incident = _incidents([incident_number], request.user)[0]
     services.unlink_incident(problem, incident, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -580,7 +578,7 @@ def post_comment(request, number: str, payload: CommentIn):
     entry = services.add_comment(
         problem, actor=request.user, body=payload.body, internal=payload.internal
     )
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.post("/problems/{number}/tasks", response={201: TaskOut}, summary="Add a problem task")
@@ -594,7 +592,7 @@ def create_task(request, number: str, payload: TaskIn):
         owner=_user(payload.owner, "owner"),
         due_at=payload.due_at,
     )
-    return 201, task
+    return Status(201, task)
 
 
 @router.patch(
@@ -677,7 +675,7 @@ def accept_candidate(request, candidate_id: int, payload: AcceptIn):
         problem_manager=_user(payload.problem_manager, "problem_manager"),
         assignment_group=_by_code(SupportGroup, payload.assignment_group, "assignment_group"),
     )
-    return 201, _detail(problem)
+    return Status(201, _detail(problem))
 
 
 @router.post(

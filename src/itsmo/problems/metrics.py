@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsmo.core import metrics
 from itsmo.core.metrics import Better, Metric, Slice
-from itsmo.incidents.models import Incident
-from itsmo.incidents.models import Status as IncidentStatus
+from itsmo.incidents.models import Incident, Status as IncidentStatus
 
 from .models import CandidateState, Problem, ProblemCandidate
 

@@ -30,8 +30,7 @@ from itsmo.core.errors import (
 )
 from itsmo.core.versioning import save_versioned
 from itsmo.incidents import services as incidents
-from itsmo.incidents.models import Incident
-from itsmo.incidents.models import Status as IncidentStatus
+from itsmo.incidents.models import Incident, Status as IncidentStatus
 from itsmo.knowledge import services as knowledge
 from itsmo.organization.models import Country, Region
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from itsmo.accounts.models import SupportGroup
@@ -128,4 +128,4 @@ def create_definition(request, payload: SLADefinitionIn):
     data["support_group"] = _lookup(SupportGroup, data["support_group"], "support_group")
     data["calendar"] = _lookup(BusinessCalendar, data["calendar"], "calendar", "name")
     definition = services.create_definition(actor=request.user, **data)
-    return 201, definition
+    return Status(201, definition)
