@@ -1,5 +1,6 @@
 """Reference numbers are unique under concurrency and never reused."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -90,3 +91,36 @@ def test_upgrading_moves_each_counter_into_its_sequence_and_back():
     finally:
         MigrationExecutor(connection).migrate(after)
     assert next_reference("INC") == "INC0005402"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_transaction_holding_a_number_does_not_hold_up_the_next_one():
+    """Intake takes its number first and commits last: the number must not lock anything
+    until then, or every intake would wait for the one before it to commit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers by design")
+    next_reference("INC")  # the prefix exists (its first use creates the sequence)
+    taken, release = threading.Event(), threading.Event()
+    held: list[str] = []
+
+    def hold_a_number_open() -> None:
+        try:
+            with transaction.atomic():
+                held.append(next_reference("INC"))
+                taken.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_a_number_open)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            number = next_reference("INC")  # a lock wait would fail here after 1 s
+    finally:
+        release.set()
+        holder.join(10)
+    assert held == ["INC0001002"] and number == "INC0001003"
