@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from itsmo.accounts import services as accounts
 from itsmo.accounts.models import ApiToken, User
 from itsmo.web import navigation
 
@@ -320,3 +321,29 @@ def test_revoke_through_htmx_answers_the_partial(agent_client, agent_mexico):
     assert 'id="tokens"' in response.text
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+def test_a_missing_page_keeps_the_layout_and_leads_home(agent_client):
+    response = agent_client.get("/incidents/INC9999999/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "region outside your scope" in html
+    assert "site-nav" in html  # the signed-in menu is still there
+    assert 'href="/"' in html
+
+
+def test_a_refused_action_explains_itself(client, end_user_mexico):
+    accounts.update_preferences(end_user_mexico, language="en")
+    client.force_login(end_user_mexico)
+    response = client.post("/incidents/")  # staff only; an end user's POST is refused
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
+
+
+def test_a_server_error_page_needs_no_request_context(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/anything/"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong" in html and "itsmo.css" in html
