@@ -204,3 +204,21 @@ def advance():
         return change
 
     return run
+
+
+def approve(change, members):
+    """``members`` approve ``change`` (through the service); returns it refreshed."""
+    for member in members:
+        services.decide(change, actor=member, decision="approved", comment="Fine by me")
+    change.refresh_from_db()
+    return change
+
+
+@pytest.fixture
+def authorised(new_change, agent_mexico, rules, cab_members, advance):
+    """A normal change the CAB approved for Monday 22:00-24:00: Scheduled."""
+    change = new_change()
+    advance(change, agent_mexico, "assess", "risk_low", "schedule", "authorise")
+    approve(change, cab_members[:2])
+    assert change.status == "scheduled"
+    return change

@@ -211,6 +211,81 @@ def test_schedule_conflict_is_a_409_listing_collisions_and_blackouts(
     assert accepted.json()["change"]["schedule_override_reason"] == "Regulatory deadline"
 
 
+def test_rescheduling_an_authorised_change_asks_for_approval_again(
+    api_as, agent_mexico, authorised, cab_members
+):
+    client = api_as(agent_mexico)
+    url = f"/changes/{authorised.number}"
+    assert "authorise" not in client.get(url).json()["next_states"]
+    moved = {
+        "planned_start": _iso(MONDAY + dt.timedelta(days=1)),
+        "planned_end": _iso(MONDAY + dt.timedelta(days=1, hours=2)),
+    }
+
+    answer = client.post(f"{url}/schedule", moved)
+
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["state"] == "authorise"
+    assert body["approval"] == "requested"
+    assert body["approval_requested_again"] is True
+    assert body["change"]["state"] == "authorise"
+    assert body["change"]["approval"] == "requested"
+    assert dt.datetime.fromisoformat(body["change"]["approved_start"]) == MONDAY
+    approvals = client.get(f"{url}/approvals").json()
+    assert approvals["approval"] == "requested"
+    assert [(r["round"], r["state"]) for r in approvals["requests"]] == [
+        (1, "approved"),
+        (2, "requested"),
+    ]
+    assert_problem(client.post(f"{url}/transitions", {"to": "implement"}), 409)
+    assert_problem(client.post(f"{url}/transitions", {"to": "scheduled"}), 422, "approval")
+    for member in cab_members[:2]:
+        api_as(member).post(f"{url}/approvals", {"decision": "approved", "comment": "ok"})
+    assert client.get(url).json()["state"] == "scheduled"
+
+
+def test_shrinking_the_window_keeps_the_approval(api_as, agent_mexico, authorised):
+    inside = {
+        "planned_start": _iso(MONDAY + dt.timedelta(minutes=30)),
+        "planned_end": _iso(MONDAY + dt.timedelta(hours=1)),
+    }
+
+    answer = api_as(agent_mexico).post(f"/changes/{authorised.number}/schedule", inside)
+
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert (body["state"], body["approval"]) == ("scheduled", "approved")
+    assert body["approval_requested_again"] is False
+
+
+def test_a_change_being_implemented_cannot_be_rescheduled(
+    api_as, agent_mexico, authorised, agent_brazil
+):
+    services.transition(authorised, Status.IMPLEMENT, actor=agent_mexico)
+    url = f"/changes/{authorised.number}/schedule"
+    moved = {
+        "planned_start": _iso(MONDAY + dt.timedelta(days=1)),
+        "planned_end": _iso(MONDAY + dt.timedelta(days=1, hours=2)),
+    }
+
+    problem = assert_problem(api_as(agent_mexico).post(url, moved), 409, "status")
+
+    assert "implementation has started" in problem["detail"]
+    assert_problem(api_as(None).post(url, moved), 401)
+    assert_problem(api_as(agent_brazil).post(url, moved), 404)
+    authorised.refresh_from_db()
+    assert authorised.planned_start == MONDAY and authorised.status == Status.IMPLEMENT
+
+
+def test_nobody_sends_a_change_back_to_authorise_by_hand(api_as, agent_mexico, authorised):
+    url = f"/changes/{authorised.number}/transitions"
+
+    assert_problem(api_as(agent_mexico).post(url, {"to": "authorise"}), 409, "to")
+    authorised.refresh_from_db()
+    assert authorised.status == Status.SCHEDULED
+
+
 def test_calendar_route_is_not_a_change_number(api_as, agent_mexico, new_change, mexico):
     change = new_change()
     services.schedule_change(

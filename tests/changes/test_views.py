@@ -176,6 +176,77 @@ def test_lifecycle_buttons_approvals_and_review(client, browser, new_change, rul
     assert "Backed out at 02:00." in browser.get(f"{url}/").content.decode()
 
 
+def test_moving_an_authorised_change_warns_then_shows_the_new_round(
+    client, browser, authorised, cab_members
+):
+    url = f"/changes/{authorised.number}"
+    page = browser.get(f"{url}/").content.decode()
+    assert 'id="reapproval-warning"' in page  # before submitting: what a move will do
+    assert 'id="reapproval"' not in page
+
+    moved = browser.post(
+        f"{url}/schedule/",
+        {
+            "version": authorised.version,
+            "planned_start": "2026-10-08T22:00",  # days away whatever the user's time zone
+            "planned_end": "2026-10-08T23:30",
+        },
+        follow=True,
+    )
+
+    assert moved.status_code == 200
+    html = moved.content.decode()
+    assert "its approvers are asked again" in html  # the message after the move
+    assert 'id="reapproval"' in html and "Approval requested again (round 2)" in html
+    assert 'id="earlier-rounds"' in html and "Fine by me" in html  # earlier decisions
+    assert 'id="reapproval-warning"' not in html
+    authorised.refresh_from_db()
+    assert authorised.status == Status.AUTHORISE
+    client.force_login(cab_members[2])
+    assert 'value="approved"' in client.get(f"{url}/").content.decode()
+
+
+def test_shrinking_on_the_page_keeps_the_approval(browser, authorised, agent_mexico):
+    import zoneinfo
+
+    from django.utils import timezone
+
+    zone = zoneinfo.ZoneInfo(agent_mexico.time_zone) if agent_mexico.time_zone else None
+    start = timezone.localtime(authorised.planned_start, zone)  # as the page shows it
+    response = browser.post(
+        f"/changes/{authorised.number}/schedule/",
+        {
+            "version": authorised.version,
+            "planned_start": start.strftime("%Y-%m-%dT%H:%M"),
+            "planned_end": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+
+    assert response.status_code == 302
+    authorised.refresh_from_db()
+    assert (authorised.status, authorised.approval) == (Status.SCHEDULED, "approved")
+
+
+def test_a_change_being_implemented_has_no_schedule_form(browser, authorised):
+    services.transition(authorised, Status.IMPLEMENT, actor=None)
+
+    page = browser.get(f"/changes/{authorised.number}/").content.decode()
+
+    assert "the window can no longer be moved" in page
+    assert f"/changes/{authorised.number}/schedule/" not in page
+    refused = browser.post(
+        f"/changes/{authorised.number}/schedule/",
+        {
+            "version": authorised.version,
+            "planned_start": "2026-10-08T22:00",
+            "planned_end": "2026-10-08T23:30",
+        },
+    )
+    assert refused.status_code == 422
+    authorised.refresh_from_db()
+    assert authorised.planned_start == MONDAY
+
+
 def test_caused_incidents_are_listed(browser, new_change, agent_mexico, end_user_mexico):
     from itsmo.incidents import services as incidents
 

@@ -89,7 +89,7 @@ class ApprovalInline(ReadOnlyInline):
 
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(ReadOnlyAdmin):
-    list_display = ("change", "name", "policy", "state", "due_at")
+    list_display = ("change", "name", "round", "policy", "state", "due_at")
     inlines = [ApprovalInline]
 
 

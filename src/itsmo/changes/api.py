@@ -20,7 +20,6 @@ from itsmo.organization.models import Country, Region
 
 from . import risk, services
 from .models import (
-    LIFECYCLE,
     Approval,
     ApprovalRequest,
     BlackoutWindow,
@@ -33,6 +32,7 @@ from .models import (
     Release,
     Risk,
     Status as State,
+    offered_targets,
 )
 
 router = Router(tags=["changes"])
@@ -99,6 +99,12 @@ class ChangeOut(ChangeListOut):
     release: str | None
     actual_start: datetime | None
     actual_end: datetime | None
+    approved_start: datetime | None = Field(
+        None, description="start of the window the last granted approvals covered"
+    )
+    approved_end: datetime | None = Field(
+        None, description="end of that window; moving out of it asks for approval again"
+    )
     implementation_plan: str
     backout_plan: str
     test_plan: str
@@ -146,7 +152,7 @@ class ChangeOut(ChangeListOut):
 
     @staticmethod
     def resolve_next_states(obj: Change) -> list[str]:
-        return LIFECYCLE.targets_from(obj.status)
+        return offered_targets(obj.status)
 
 
 class ChangeIn(Schema):
@@ -234,6 +240,16 @@ class ChangeScheduleOut(Schema):
     collisions: list[ChangeCollisionOut]
     blackouts: list[ChangeBlackoutHitOut]
     overridden: bool
+    state: str = Field(..., description="the change's state after scheduling")
+    approval: str = Field(..., description="its approval after scheduling")
+    approval_requested_again: bool = Field(
+        ...,
+        description=(
+            "true when the new window is not inside the approved one: the change went back "
+            "to authorise with a new round of approvals (`approval` is then requested, or "
+            "approved when no approval rule applies)"
+        ),
+    )
 
 
 class ChangeApprovalOut(Schema):
@@ -252,6 +268,7 @@ class ChangeApprovalRequestOut(Schema):
     name: str
     policy: str
     state: str
+    round: int = Field(..., description="the approval round (1, then 2… when asked again)")
     requested_at: datetime
     due_at: datetime | None
     decided_at: datetime | None
@@ -719,7 +736,10 @@ def post_transition(request, number: str, payload: ChangeTransitionIn):
         "Sets the planned window. Changes overlapping it on the same CIs or on CIs related "
         "through the CMDB, and blackout windows of the countries it touches, make it a 409 "
         "listing `collisions` and `blackouts`, unless `override_reason` says why it must run "
-        "then anyway (journaled)."
+        "then anyway (journaled). Moving an authorised normal or emergency change to a "
+        "window not inside its approved one sends it back to `authorise` with a new round of "
+        "approvals (`approval_requested_again`); shrinking the window keeps them. A change "
+        "being implemented, or later, cannot be rescheduled (409 on `status`)."
     ),
 )
 def schedule_change(request, number: str, payload: ChangeScheduleIn):
@@ -737,6 +757,9 @@ def schedule_change(request, number: str, payload: ChangeScheduleIn):
         "collisions": [c.as_dict() for c in found.collisions],
         "blackouts": [b.as_dict() for b in found.blackouts],
         "overridden": not found.is_clear,
+        "state": change.status,
+        "approval": change.approval,
+        "approval_requested_again": found.approval_requested_again,
     }
 
 

@@ -92,6 +92,9 @@ class Blackout:
 class ScheduleCheck:
     collisions: list[Collision] = field(default_factory=list)
     blackouts: list[Blackout] = field(default_factory=list)
+    #: Set by ``services.schedule_change`` when the move took the change out of its
+    #: approved window and so asked for its approvals again.
+    approval_requested_again: bool = False
 
     @property
     def is_clear(self) -> bool:

@@ -244,6 +244,11 @@ class Change(TimeStampedModel):
         choices=ApprovalState.choices,
         default=ApprovalState.NOT_REQUESTED,
     )
+    #: The window the last granted approvals covered (the planned window when they were
+    #: granted, or the first one set after an approval given without a window). Moving the
+    #: planned window out of it asks for the approvals again; cleared when they are void.
+    approved_start = models.DateTimeField(_("approved window start"), null=True, blank=True)
+    approved_end = models.DateTimeField(_("approved window end"), null=True, blank=True)
     schedule_override_reason = models.TextField(_("schedule override reason"), blank=True)
     close_code = models.CharField(
         _("close code"), max_length=30, choices=CloseCode.choices, blank=True
@@ -306,6 +311,41 @@ class Change(TimeStampedModel):
     @property
     def needs_approval(self) -> bool:
         return self.type != ChangeType.STANDARD
+
+    @property
+    def is_authorised(self) -> bool:
+        """A normal or emergency change holding its approvals."""
+        return self.needs_approval and self.approval == ApprovalState.APPROVED
+
+    @property
+    def is_reapproval_pending(self) -> bool:
+        """Approvals asked again because the window moved out of the approved one."""
+        return (
+            self.needs_approval
+            and self.approval == ApprovalState.REQUESTED
+            and self.approved_start is not None
+        )
+
+    def approved_window_covers(self, start, end) -> bool:
+        """``[start, end)`` lies inside the approved window (shrinking keeps approvals)."""
+        return (
+            None not in (start, end, self.approved_start, self.approved_end)
+            and start >= self.approved_start
+            and end <= self.approved_end
+        )
+
+    def needs_reapproval(self, start, end) -> bool:
+        """Would moving the planned window to ``[start, end)`` re-open the authorisation?
+
+        Only for a normal or emergency change that holds its approvals before
+        implementation, for an approved window the new one is not inside. Standard changes
+        are pre-approved and never asked again."""
+        return (
+            self.is_authorised
+            and self.status in (Status.AUTHORISE, Status.SCHEDULED)
+            and None not in (start, end, self.approved_start, self.approved_end)
+            and not self.approved_window_covers(start, end)
+        )
 
     @property
     def needs_review(self) -> bool:
@@ -401,6 +441,18 @@ def _is_approved(change: Change, **context) -> str | None:
     return None
 
 
+def _window_moved_out(change: Change, **context) -> str | None:
+    # Worded without the keywords ``services._refusal_field`` maps: a 409 on "to".
+    if not change.needs_reapproval(change.planned_start, change.planned_end):
+        return str(
+            _(
+                "a scheduled change goes back to Authorise by itself, when it is rescheduled "
+                "outside the window its approvers agreed to"
+            )
+        )
+    return None
+
+
 def _has_close_code(change: Change, **context) -> str | None:
     if not change.close_code:
         return str(_("a close code (the outcome of the implementation) is required"))
@@ -452,6 +504,12 @@ LIFECYCLE = StateMachine(
             guard=_all(_is_approved, _has_window),
             label=_("Implement"),
         ),
+        Transition(
+            Status.SCHEDULED,
+            Status.AUTHORISE,
+            guard=_window_moved_out,
+            label=_("Request authorisation again"),
+        ),
         Transition(Status.IMPLEMENT, Status.REVIEW, guard=_has_close_code, label=_("Review")),
         Transition(Status.REVIEW, Status.CLOSED, guard=_has_review, label=_("Close")),
         Transition(
@@ -466,6 +524,15 @@ LIFECYCLE = StateMachine(
         ),
     ],
 )
+
+#: Moves the services make by themselves (rescheduling an authorised change out of its
+#: approved window); never offered on the page or in ``next_states``.
+AUTOMATIC_TRANSITIONS = frozenset({(Status.SCHEDULED, Status.AUTHORISE)})
+
+
+def offered_targets(state: str) -> list[str]:
+    """The states a user may ask to move a change to from ``state``."""
+    return [t for t in LIFECYCLE.targets_from(state) if (state, t) not in AUTOMATIC_TRANSITIONS]
 
 
 # -- approvals ------------------------------------------------------------------------------
@@ -561,6 +628,9 @@ class ApprovalRequest(models.Model):
     state = models.CharField(
         _("state"), max_length=20, choices=RequestState.choices, default=RequestState.REQUESTED
     )
+    #: Each time the change enters Authorise (or its window moves out of the approved one)
+    #: a new round of requests starts; only the current round decides the change.
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)

@@ -9,11 +9,11 @@ journal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from itsmo.accounts.models import SupportGroup, User
@@ -171,6 +171,14 @@ def _set_cis(change: Change, cis: Iterable[CI]) -> None:
 
 def _numbers(items: Iterable, attr: str) -> str:
     return ", ".join(sorted(str(getattr(i, attr)) for i in items))
+
+
+def _window_text(start: datetime | None, end: datetime | None) -> str:
+    """A window as the journal writes it (UTC; the page shows it in the reader's zone)."""
+    if start is None or end is None:
+        return "no window"
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC"  # noqa: RUF001
 
 
 # -- creating and updating -------------------------------------------------------------------
@@ -454,6 +462,13 @@ def schedule_change(
     A conflict is refused with :class:`ScheduleConflict` (409) listing what collides,
     unless ``override_reason`` explains why the change must run then anyway; the override
     is journaled with the conflicts it overrode. Returns the check that was made.
+
+    The approvals of a normal or emergency change cover its approved window: moving the
+    planned window out of it sends the change back to Authorise with a new round of
+    approvals under the same rules as the first (``approval_requested_again`` on the
+    returned check); a window inside it (shrinking) keeps them. The first window set after
+    an approval given without one becomes the approved window. Standard changes are
+    pre-approved. Once implementation has started the window cannot move.
     """
     actor = _actor(actor)
     _require_staff(actor, "schedule changes")
@@ -465,7 +480,8 @@ def schedule_change(
     _refuse_final(locked)
     if locked.status not in SCHEDULABLE_STATES:
         raise TransitionNotAllowed(
-            f"change {locked.number} is {locked.status}: it can no longer be rescheduled",
+            f"change {locked.number} is in {locked.status}: implementation has started, so "
+            "it can no longer be rescheduled",
             field="status",
         )
     found = check_schedule(locked, planned_start, planned_end)
@@ -477,27 +493,62 @@ def schedule_change(
             collisions=[c.as_dict() for c in found.collisions],
             blackouts=[b.as_dict() for b in found.blackouts],
         )
+    now = timezone.now()
+    again = locked.needs_reapproval(planned_start, planned_end)
+    first_after_approval = locked.is_authorised and locked.approved_start is None
     before = {"planned_start": locked.planned_start, "planned_end": locked.planned_end}
+    approved = (locked.approved_start, locked.approved_end)
     locked.planned_start = planned_start
     locked.planned_end = planned_end
     locked.schedule_override_reason = reason if not found.is_clear else ""
-    save_versioned(
-        locked, locked.version, ["planned_start", "planned_end", "schedule_override_reason"]
-    )
+    touched = ["planned_start", "planned_end", "schedule_override_reason"]
+    if first_after_approval:
+        locked.approved_start, locked.approved_end = planned_start, planned_end
+        touched += ["approved_start", "approved_end"]
+    save_versioned(locked, locked.version, touched)
     journal.record_changes(
         locked,
         actor,
         {name: (before[name], getattr(locked, name)) for name in before},
+        at=now,
     )
+    if first_after_approval:
+        journal.add_comment(
+            locked,
+            actor,
+            f"Approved without a window: {_window_text(planned_start, planned_end)} is now "
+            "the approved window; moving the change out of it asks for approval again.",
+            internal=True,
+            at=now,
+        )
     if not found.is_clear:
         journal.add_comment(
             locked,
             actor,
             "Schedule override: " + reason + "\nOverridden: " + "; ".join(found.reasons()),
             internal=True,
+            at=now,
         )
+    if again:
+        moved_from = _window_text(before["planned_start"], before["planned_end"])
+        note = f"Window moved from {moved_from} to {_window_text(planned_start, planned_end)}"
+        if approved != (before["planned_start"], before["planned_end"]):
+            note += f", outside the approved window {_window_text(*approved)}"
+        note += "; approval requested again."
+        _request_approvals_again(locked, actor, note, now)
+        found.approval_requested_again = True
     _sync(change, locked)
     return found
+
+
+def _request_approvals_again(change: Change, actor, note: str, now: datetime) -> None:
+    """The window left the approved one: back to Authorise and a new round, as the first
+    (the earlier decisions stay on their requests and in the journal)."""
+    if change.status == Status.SCHEDULED:
+        transition(change, Status.AUTHORISE, actor=actor, note=note, now=now)
+    else:  # approved in Authorise, not yet moved on: it stays, its approvals do not
+        journal.add_comment(change, actor, note, internal=False, at=now)
+        _request_approvals(change, actor, now)
 
 
 # -- lifecycle --------------------------------------------------------------------------------
@@ -562,7 +613,8 @@ def transition(
     elif to == Status.NEW:
         _cancel_open_requests(locked, now)
         locked.approval = ApprovalState.NOT_REQUESTED
-        touched.append("approval")
+        locked.approved_start = locked.approved_end = None
+        touched += ["approval", "approved_start", "approved_end"]
     save_versioned(locked, locked.version, sorted(set(touched)))
     journal.record_state_change(locked, actor, "status", old, to, note=note.strip(), at=now)
     if to == Status.AUTHORISE:
@@ -608,7 +660,11 @@ def approvers_for(rule: ApprovalRule, change: Change) -> list[User]:
 
 
 def _request_approvals(change: Change, actor, now: datetime) -> None:
+    """A new round: one request per applicable rule, with its approvers; none applying
+    approves the change at once."""
     rules = [r for r in ApprovalRule.objects.filter(is_active=True) if r.applies_to(change)]
+    last = ApprovalRequest.objects.filter(change=change).aggregate(last=Max("round"))["last"]
+    round_number = (last or 0) + 1
     created = []
     for rule in rules:
         people = approvers_for(rule, change)
@@ -625,23 +681,43 @@ def _request_approvals(change: Change, actor, now: datetime) -> None:
             rule=rule,
             name=rule.name,
             policy=rule.policy,
+            round=round_number,
             requested_at=now,
             due_at=now + timedelta(hours=rule.deadline_hours),
         )
         Approval.objects.bulk_create(Approval(request=request, approver=p) for p in people)
         created.append(f"{rule.name} ({rule.get_policy_display()}: {_numbers(people, 'username')})")
-    if created:
-        state = ApprovalState.REQUESTED
-        note = "Approvals requested: " + "; ".join(created)
-    else:
-        state = ApprovalState.APPROVED
-        note = "No approval rule applies: approved."
+    if not created:
+        _grant(change, actor, now)
+        journal.add_comment(
+            change, actor, "No approval rule applies: approved.", internal=True, at=now
+        )
+        _after_approved(change, actor, now)
+        return
+    state = ApprovalState.REQUESTED
+    heading = (
+        "Approvals requested"
+        if round_number == 1
+        else f"Approvals requested (round {round_number})"
+    )
     Change.objects.filter(pk=change.pk).update(approval=state)
     journal.record_changes(change, actor, {"approval": (change.approval, state)}, at=now)
-    journal.add_comment(change, actor, note, internal=True, at=now)
+    journal.add_comment(change, actor, f"{heading}: " + "; ".join(created), internal=True, at=now)
     change.approval = state
-    if state == ApprovalState.APPROVED:
-        _after_approved(change, actor, now)
+
+
+def _grant(change: Change, actor, now: datetime) -> None:
+    """The change is approved, for its planned window (when it has one yet)."""
+    Change.objects.filter(pk=change.pk).update(
+        approval=ApprovalState.APPROVED,
+        approved_start=change.planned_start,
+        approved_end=change.planned_end,
+    )
+    journal.record_changes(
+        change, actor, {"approval": (change.approval, ApprovalState.APPROVED)}, at=now
+    )
+    change.approval = ApprovalState.APPROVED
+    change.approved_start, change.approved_end = change.planned_start, change.planned_end
 
 
 def _cancel_open_requests(change: Change, now: datetime) -> None:
@@ -729,20 +805,25 @@ def decide(
         request.approvals.filter(state=RequestState.REQUESTED).update(
             state=RequestState.CANCELLED, decided_at=now
         )
-        _settle(locked, actor, now)
+        _settle(locked, actor, now, request.round)
     _sync(change, locked)
     return approval
 
 
-def _settle(change: Change, actor, now: datetime) -> None:
+def _settle(change: Change, actor, now: datetime, round_number: int) -> None:
+    """Decide the change from its requests of the current round (earlier rounds' decisions
+    stay on record but no longer count)."""
     states = set(
-        change.approval_requests.exclude(state=RequestState.CANCELLED).values_list(
-            "state", flat=True
-        )
+        change.approval_requests.filter(round=round_number)
+        .exclude(state=RequestState.CANCELLED)
+        .values_list("state", flat=True)
     )
     if RequestState.REJECTED in states:
         _cancel_open_requests(change, now)
-        Change.objects.filter(pk=change.pk).update(approval=ApprovalState.REJECTED)
+        Change.objects.filter(pk=change.pk).update(
+            approval=ApprovalState.REJECTED, approved_start=None, approved_end=None
+        )
+        change.approved_start = change.approved_end = None
         journal.record_changes(change, actor, {"approval": (change.approval, "rejected")}, at=now)
         change.approval = ApprovalState.REJECTED
         target = Status.CANCELLED if change.type == ChangeType.EMERGENCY else Status.NEW
@@ -752,9 +833,7 @@ def _settle(change: Change, actor, now: datetime) -> None:
             Change.objects.filter(pk=change.pk).update(approval=ApprovalState.REJECTED)
             change.approval = ApprovalState.REJECTED
     elif states == {RequestState.APPROVED}:
-        Change.objects.filter(pk=change.pk).update(approval=ApprovalState.APPROVED)
-        journal.record_changes(change, actor, {"approval": (change.approval, "approved")}, at=now)
-        change.approval = ApprovalState.APPROVED
+        _grant(change, actor, now)
         _after_approved(change, actor, now)
 
 
@@ -780,7 +859,7 @@ def expire_overdue_approvals(*, now: datetime | None = None) -> int:
             journal.add_comment(
                 change, None, f"{request.name}: no decision by the deadline.", at=now
             )
-            _settle(change, None, now)
+            _settle(change, None, now, request.round)
             expired += 1
     return expired
 

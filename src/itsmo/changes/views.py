@@ -41,11 +41,13 @@ from .models import (
     LIFECYCLE,
     SCHEDULABLE_STATES,
     ApprovalRequest,
+    ApprovalState,
     Change,
     ChangeTemplate,
     ChangeType,
     Release,
     Status,
+    offered_targets,
 )
 
 
@@ -143,7 +145,7 @@ def new(request):
 
 def _targets(change: Change, bound: TransitionForm | None) -> list[dict]:
     targets = []
-    for to in LIFECYCLE.targets_from(change.status):
+    for to in offered_targets(change.status):
         transition = LIFECYCLE.find(change.status, to)
         guard = transition.guard
         if guard is not None:
@@ -170,11 +172,12 @@ def _targets(change: Change, bound: TransitionForm | None) -> list[dict]:
 
 def _render_detail(request, change: Change, *, status: int = 200, **overrides):
     user = request.user
-    requests = (
+    requests = list(
         ApprovalRequest.objects.filter(change=change)
         .prefetch_related("approvals__approver")
-        .order_by("requested_at", "id")
+        .order_by("-round", "requested_at", "id")
     )
+    current_round = requests[0].round if requests else 0
     context = {
         "change": change,
         "fields_form": ChangeForm(user=user, change=change),
@@ -192,7 +195,9 @@ def _render_detail(request, change: Change, *, status: int = 200, **overrides):
         "transition_form": None,
         "schedule_check": None,
         "conflict": None,
-        "approval_requests": requests,
+        "approval_requests": [r for r in requests if r.round == current_round],
+        "earlier_approval_requests": [r for r in requests if r.round != current_round],
+        "approval_round": current_round,
         "pending_approval": services.pending_approval(change, user),
         "caused_incidents": change.caused_incidents.visible_to(user).order_by("-opened_at")[:50],
         "timeline": list(journal.timeline(change)),
@@ -337,13 +342,25 @@ def schedule(request, number: str):
     except DomainError as error:
         add_domain_error(form, error)
         return _render_detail(request, change, status=422, schedule_form=form)
-    if found.is_clear:
-        messages.success(request, _("Scheduled; no collision and no blackout window."))
-    else:
+    if not found.is_clear:
         messages.warning(
             request,
             _("Scheduled with an override: %(reasons)s") % {"reasons": "; ".join(found.reasons())},
         )
+    elif not found.approval_requested_again:
+        messages.success(request, _("Scheduled; no collision and no blackout window."))
+    if found.approval_requested_again:
+        if change.approval == ApprovalState.REQUESTED:
+            text = _(
+                "The new window is outside the approved one: %(number)s is back in "
+                "Authorise and its approvers are asked again."
+            )
+        else:
+            text = _(
+                "The new window is outside the approved one: approval was requested again "
+                "and granted at once (no approval rule applies)."
+            )
+        messages.warning(request, text % {"number": change.number})
     return redirect(reverse("changes:detail", args=[change.number]) + "#schedule")
 
 
