@@ -10,6 +10,7 @@ from itsmo.accounts.models import Role, Tier
 from itsmo.cmdb.demo import ensure_standard_classes
 from itsmo.cmdb.models import CIClass
 from itsmo.organization.models import Country, Region
+from tests import browser as browser_support
 
 
 @pytest.fixture
@@ -153,3 +154,34 @@ def classes(db):
     rows the migration seeded)."""
     ensure_standard_classes()
     return {c.code: c for c in CIClass.objects.all()}
+
+
+# -- end-to-end browser tests (tests/browser.py) ----------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _browser_tests_hash_passwords_cheaply(request):
+    """Browser tests create users with a password and sign them in through the form;
+    PBKDF2 would take most of their time."""
+    if request.node.get_closest_marker("browser") is not None:
+        settings = request.getfixturevalue("settings")
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def browser():
+    """One headless Chromium for the test (skipped where Debian's Chromium is missing)."""
+    if not browser_support.CHROMIUM.exists():
+        pytest.skip(f"needs Debian's Chromium at {browser_support.CHROMIUM}")
+    with browser_support.chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def sign_in(browser, live_server, password):
+    """``sign_in(user)``: a page of its own browser context where ``user`` has signed in."""
+
+    def open_page(user, **options):
+        return browser_support.sign_in(browser, live_server, user, password, **options)
+
+    return open_page

@@ -3,61 +3,18 @@ rates it in the portal; an end user reports an incident from the portal."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-import pytest
-
-from itsmo.accounts import services as accounts
 from itsmo.incidents import services
 from itsmo.incidents.models import Channel, Incident, Status
 from itsmo.surveys.models import Survey
+from tests.browser import MARKS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture
-def browser():
-    """Playwright's sync API runs an event loop in this thread; Django would refuse the ORM."""
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _sign_in(browser, live_server, user, password):
-    accounts.update_preferences(user, language="en", time_zone="America/Mexico_City")
-    context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", password)
-    page.click(".auth__card button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
+pytestmark = MARKS
 
 
 def test_agent_resolves_from_the_queue_and_the_caller_rates_it(
-    live_server, browser, password, agent_mexico, end_user_mexico, desk_mexico, any_sla
+    live_server, sign_in, agent_mexico, end_user_mexico, desk_mexico, any_sla
 ):
     incident = services.open_incident(
         caller=end_user_mexico,
@@ -69,7 +26,7 @@ def test_agent_resolves_from_the_queue_and_the_caller_rates_it(
     services.assign(incident, actor=agent_mexico, group=desk_mexico)
 
     # The agent finds it in "Unassigned", opens it, takes it and resolves it with a code.
-    page = _sign_in(browser, live_server, agent_mexico, password)
+    page = sign_in(agent_mexico)
     page.goto(f"{live_server.url}/incidents/queues/unassigned/")
     row = page.locator("tr", has_text="Label printer offline")
     assert row.locator(".countdown").inner_text().startswith("in ")  # live SLA countdown
@@ -99,7 +56,7 @@ def test_agent_resolves_from_the_queue_and_the_caller_rates_it(
     assert incident.resolution_code == "fixed"
 
     # The caller sees the survey in the portal and rates it.
-    caller = _sign_in(browser, live_server, end_user_mexico, password)
+    caller = sign_in(end_user_mexico)
     caller.goto(f"{live_server.url}/portal/")
     caller.click(f".survey-callout a[href*='{incident.number}']")
     caller.click("#survey .rating__option:has-text('Very satisfied')")
@@ -113,11 +70,11 @@ def test_agent_resolves_from_the_queue_and_the_caller_rates_it(
 
 
 def test_end_user_reports_an_incident_from_the_portal(
-    live_server, browser, password, end_user_mexico, desk_mexico, tmp_path
+    live_server, sign_in, end_user_mexico, desk_mexico, tmp_path
 ):
     screenshot = tmp_path / "screen.png"
     screenshot.write_bytes(b"\x89PNG\r\n\x1a\n fake")
-    page = _sign_in(browser, live_server, end_user_mexico, password)
+    page = sign_in(end_user_mexico)
     page.click("#site-nav a[href='/portal/']")
     page.click("a[href='/portal/report/']")
     page.fill("#id_short_description", "Scanner shows paper jam")
