@@ -179,6 +179,42 @@ def test_list_filters_and_ordering(api_as, agent_mexico, created):
     assert_problem(api.get("/problems", {"ordering": "nope"}), 422, "ordering")
 
 
+def test_list_q_is_full_text_search_in_the_user_s_scope(
+    api_as, agent_mexico, agent_brazil, smo_analyst, created, brazil
+):
+    number = created["number"]
+    api = api_as(agent_mexico)
+    patched = _patch(
+        api,
+        f"/problems/{number}",
+        {"version": created["version"], "root_cause": "The FI batch holds a table lock"},
+    )
+    assert patched.status_code == 200, patched.content
+    other = services.open_problem(
+        title="Month-end close is slow",
+        description="Slower than the ERP postings",
+        actor=smo_analyst,
+        country=brazil,
+    )
+    for query in (number, number.lower(), "month-end ERP", "postings time", "table lock"):
+        response = api.get("/problems", {"q": query})
+        assert response.status_code == 200, response.content
+        assert [p["number"] for p in response.json()["items"]] == [number], query
+    assert api.get("/problems", {"q": "table lock", "state": "closed"}).json()["count"] == 0
+    assert api.get("/problems", {"q": "!!!"}).json()["count"] == 0  # no word: nothing
+    # Another region's agent never finds the Mexico problem, by number or by text.
+    brazil_api = api_as(agent_brazil)
+    assert brazil_api.get("/problems", {"q": number}).json()["count"] == 0
+    found = brazil_api.get("/problems", {"q": "month-end"}).json()["items"]
+    assert [p["number"] for p in found] == [other.number]
+    # The SMO analyst finds both, the better match (ERP in the title) first whatever the
+    # ordering, which then orders equal matches.
+    smo = api_as(smo_analyst)
+    for ordering in ("number", "-number"):
+        found = smo.get("/problems", {"q": "erp", "ordering": ordering}).json()["items"]
+        assert [p["number"] for p in found] == [number, other.number]
+
+
 # -- candidates -------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from itsmo.core import demo
 from itsmo.problems.models import CandidateState, Problem, ProblemCandidate, Status
+from itsmo.search import services as search
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +29,12 @@ def test_the_demo_has_known_errors_and_a_candidate_to_accept():
     assert ctx.data["problem_candidates"]
     # The planted burst on a recurring CI left unlinked is among the proposals.
     assert any(c.incident_count >= 5 and c.ci_id for c in proposed)
-    # Each problem manager can see the problem they manage.
+    # Each problem manager can see the problem they manage, and find it by its number and by
+    # the words of its analysis.
     for problem in problems:
         assert Problem.objects.visible_to(problem.problem_manager).filter(pk=problem.pk).exists()
+        found = search.search(Problem, problem.number, problem.problem_manager)
+        assert list(found) == [problem]
+    for problem in known:
+        found = search.search(Problem, problem.root_cause, problem.problem_manager)
+        assert problem in found

@@ -26,6 +26,7 @@ from itsmo.problems.models import (
     Status,
     TaskStatus,
 )
+from itsmo.search import services as search
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,11 @@ def _states(problem):
         .filter(kind=JournalKind.STATE_CHANGE)
         .values_list("old_value", "new_value")
     )
+
+
+def _found(query, user):
+    """The problems ``user`` finds with the full-text search."""
+    return [p.number for p in search.search(Problem, query, user)]
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -276,6 +282,50 @@ def test_a_problem_spanning_regions_is_visible_to_all_staff(agent_mexico, agent_
     assert services.get_visible(problem.number, agent_brazil) == problem
 
 
+def test_a_new_country_brings_its_region(problem_mexico, agent_mexico, agent_brazil, brazil):
+    services.update_problem(
+        problem_mexico, actor=agent_mexico, version=problem_mexico.version, country=brazil
+    )
+    problem_mexico.refresh_from_db()
+    assert (problem_mexico.country, problem_mexico.region) == (brazil, brazil.region)
+    assert services.get_visible(problem_mexico.number, agent_brazil) == problem_mexico
+    assert _found("month-end", agent_brazil) == [problem_mexico.number]
+    assert _found("month-end", agent_mexico) == []
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def test_each_write_of_searched_text_reindexes_the_problem(problem_mexico, agent_mexico, change):
+    p = problem_mexico
+    assert _found("postings batch", agent_mexico) == [p.number]
+    services.transition(p, Status.ROOT_CAUSE_ANALYSIS, actor=agent_mexico)
+    refused = dict(root_cause="Spooler handles leak", workaround="")
+    with pytest.raises(ValidationFailed):
+        services.transition(p, Status.KNOWN_ERROR, actor=agent_mexico, **refused)
+    assert _found("spooler", agent_mexico) == []  # refused: nothing written, nothing indexed
+    services.transition(
+        p,
+        Status.KNOWN_ERROR,
+        actor=agent_mexico,
+        root_cause="Spooler handles leak",
+        workaround="Restart the print queue",
+    )
+    assert _found("spooler", agent_mexico) == [p.number]
+    assert _found("print queue", agent_mexico) == [p.number]
+    services.add_fixing_change(p, change, actor=agent_mexico)
+    services.transition(
+        p, Status.RESOLVED, actor=agent_mexico, resolution_notes="Driver 4.2 deployed"
+    )
+    assert _found("driver deployed", agent_mexico) == [p.number]
+    services.transition(p, Status.ROOT_CAUSE_ANALYSIS, actor=agent_mexico)  # reopen
+    assert _found("driver deployed", agent_mexico) == [p.number]  # the notes stay
+    services.add_comment(p, actor=agent_mexico, body="Vendor ticket 77123", internal=False)
+    services.add_comment(p, actor=agent_mexico, body="Escalated to Zeus")
+    assert _found("77123", agent_mexico) == [p.number]
+    assert _found("zeus", agent_mexico) == []  # a work note
+
+
 # -- candidates -------------------------------------------------------------------------------
 
 
@@ -308,6 +358,14 @@ def test_accept_creates_the_problem_and_links_every_incident(recurring, agent_me
     candidate.refresh_from_db()
     assert candidate.state == CandidateState.ACCEPTED and candidate.problem == problem
     assert services.detect_candidates(until=UNTIL) == []  # linked now: nothing to propose
+
+
+def test_an_accepted_candidate_is_searchable_at_once(recurring, agent_mexico, agent_brazil):
+    candidate = services.detect_candidates(until=UNTIL)[0]
+    problem = services.accept_candidate(candidate, actor=agent_mexico, title="ERP batch stalls")
+    assert _found("erp batch stalls", agent_mexico) == [problem.number]
+    assert _found("recurring pattern", agent_mexico) == [problem.number]  # the evidence
+    assert _found("erp batch stalls", agent_brazil) == []
 
 
 def test_accepting_twice_is_refused(recurring, agent_mexico):

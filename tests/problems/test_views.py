@@ -61,6 +61,24 @@ def test_list_detail_and_navigation(client, agent_mexico, problem_mexico):
     assert "Assess" in html and "Start root-cause analysis" in html
 
 
+def test_the_list_searches_the_full_text_in_the_user_s_scope(
+    client, agent_mexico, agent_brazil, problem_mexico
+):
+    services.add_comment(
+        problem_mexico, actor=agent_mexico, body="Oracle undo tablespace full", internal=False
+    )
+    link = f'href="{reverse("problems:detail", args=[problem_mexico.number])}"'
+    _login(client, agent_mexico)
+    for query in (problem_mexico.number, "posting month", "batch runs", "undo tablespace"):
+        page = client.get(reverse("problems:list"), {"q": query}).content.decode()
+        assert link in page, query
+    page = client.get(reverse("problems:list"), {"q": "spooler"}).content.decode()
+    assert link not in page and "No problems match." in page
+    _login(client, agent_brazil)
+    page = client.get(reverse("problems:list"), {"q": problem_mexico.number}).content.decode()
+    assert link not in page and "No problems match." in page
+
+
 def test_new_problem_form(client, agent_mexico, erp, server_mexico):
     _login(client, agent_mexico)
     assert client.get(reverse("problems:new")).status_code == 200

@@ -187,3 +187,11 @@ def test_api_q_uses_full_text_search(api_as, open_mexico_incident, agent_mexico,
     assert [i["number"] for i in response.json()["items"]] == [incident.number]
     response = api_as(agent_mexico).get("/incidents", {"q": "impressora"})
     assert response.json()["items"] == []
+
+
+def test_api_q_without_a_word_finds_nothing(api_as, open_mexico_incident, agent_mexico):
+    open_mexico_incident(short_description="Label printer jams")
+    assert list(search.search(Incident, "!!!", agent_mexico).order_by("-search_rank")) == []
+    response = api_as(agent_mexico).get("/incidents", {"q": "!!! ¿?"})
+    assert response.status_code == 200, response.content
+    assert response.json()["items"] == []

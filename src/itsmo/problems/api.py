@@ -20,6 +20,7 @@ from itsmo.core.api import JournalEntryOut
 from itsmo.core.errors import ValidationFailed
 from itsmo.incidents.models import Incident
 from itsmo.organization.models import Country, Region
+from itsmo.search import services as search
 
 from . import services
 from .models import (
@@ -247,7 +248,13 @@ class ProblemFilters(Schema):
     problem_manager: str | None = Field(None, description="username, or `me`")
     assignment_group: str | None = Field(None, description="support group code")
     ci: str | None = Field(None, description="CI number")
-    q: str | None = Field(None, description="number or words of the title")
+    q: str | None = Field(
+        None,
+        description=(
+            "full-text: number, title, description, root cause, workaround, resolution notes, "
+            "public comments; best matches first"
+        ),
+    )
     ordering: str = Field(
         "-opened_at",
         description="one of opened_at, priority, updated_at, number, state; `-` for descending",
@@ -444,19 +451,17 @@ def list_problems(request, filters: Query[ProblemFilters]):
                 "problem_id"
             )
         )
-    if filters.q:
-        from django.db.models import Q
-
-        problems = problems.filter(
-            Q(number__iexact=filters.q.strip()) | Q(title__icontains=filters.q)
-        )
     ordering = filters.ordering.strip()
     if ordering.lstrip("-") not in ORDERINGS:
         raise ValidationFailed(
             f"ordering must be one of {', '.join(sorted(ORDERINGS))}", field="ordering"
         )
     column = ordering.replace("state", "status")
-    return problems.order_by(column, "-id" if column.startswith("-") else "id")
+    tie = "-id" if column.startswith("-") else "id"
+    if filters.q:  # full-text: best matches first, then the requested order
+        found = search.search(Problem, filters.q, request.user, queryset=problems)
+        return found.order_by("-search_rank", column, tie)
+    return problems.order_by(column, tie)
 
 
 @router.get("/problems/{number}", response=ProblemOut, summary="One problem")

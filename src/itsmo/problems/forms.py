@@ -68,7 +68,7 @@ class ProblemFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number or title")}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Number or text")}),
     )
     state = forms.ChoiceField(label=_("State"), required=False)
     priority = forms.ChoiceField(

@@ -4,6 +4,9 @@ tasks, comments, and the problem-candidate workflow (detect, accept, merge, dism
 UI, API, jobs and the demo all come through here. Each operation runs in one transaction:
 check permission and guard, lock the row, write, journal. Incidents are linked through
 :func:`itsmo.incidents.services.link_problem`, so their own journal and version follow.
+Whatever changes the text a search finds (number, title, description, root cause,
+workaround, resolution notes, public comments) or the scope (country, region) re-indexes
+the problem in the same transaction (:mod:`itsmo.search.services`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from itsmo.incidents import services as incidents
 from itsmo.incidents.models import Incident, Status as IncidentStatus
 from itsmo.knowledge import services as knowledge
 from itsmo.organization.models import Country, Region
+from itsmo.search import services as search
 
 from .models import (
     FINAL_STATES,
@@ -77,6 +81,9 @@ TEXT_FIELDS = {
     "workaround": None,
     "resolution_notes": None,
 }
+#: Fields whose change re-indexes the problem: its searchable text and the scope its
+#: search document copies.
+SEARCHED_FIELDS = frozenset(TEXT_FIELDS) | {"country", "region"}
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -219,6 +226,7 @@ def open_problem(
         problem.number = numbering.next_reference(PREFIX)
         problem.save()
         journal.record_created(problem, actor, at=problem.opened_at)
+        search.index(problem, fresh=True)
         if cis:
             problem.cis.add(*cis)
             journal.record_changes(problem, actor, {"cis": ("", _numbers(cis))})
@@ -260,8 +268,8 @@ def update_problem(
         elif name == "resolution_code":
             value = _check_choice(value, ResolutionCode, name)
         setattr(locked, name, value)
-    if "country" in changes and changes["country"] is None and "region" not in changes:
-        locked.region = None
+    if "country" in changes and "region" not in changes:
+        locked.region = None  # the region follows the new country (none: it spans regions)
     locked.priority = incidents.compute_priority(locked.impact, locked.urgency)
     _check_people(locked)
     _check_place(locked)
@@ -289,6 +297,8 @@ def update_problem(
     fields = [name for name in changed] + ["region"]
     save_versioned(locked, locked.version, sorted(set(fields)))
     journal.record_changes(locked, actor, {**changed, **related})
+    if SEARCHED_FIELDS & set(changed):
+        search.index(locked)  # the text, or the scope the search document carries
     _sync(problem, locked)
     return problem
 
@@ -391,9 +401,10 @@ def transition(
         touched += ["resolved_at", "resolution_code"]
     save_versioned(locked, locked.version, sorted(set(touched)))
     after = {name: getattr(locked, name) for name in before}
-    journal.record_changes(
-        locked, actor, {k: (before[k], after[k]) for k in before if before[k] != after[k]}, at=now
-    )
+    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    journal.record_changes(locked, actor, changed, at=now)
+    if SEARCHED_FIELDS & set(changed):
+        search.index(locked)  # the root cause, workaround or resolution notes it was given
     body = note or ""
     if to == Status.RESOLVED:
         body = f"{ResolutionCode(locked.resolution_code).label}. {locked.resolution_notes}".strip()
@@ -462,7 +473,10 @@ def add_comment(problem: Problem, *, actor: User | None, body: str, internal: bo
     _require_staff(actor, "comment on problems")
     text = _check_text(body, "body", required=True, max_length=20000)
     locked = _lock(problem, None)
-    return journal.add_comment(locked, actor, text, internal=internal)
+    entry = journal.add_comment(locked, actor, text, internal=internal)
+    if not internal:
+        search.index(locked)  # public comments are searchable, work notes are not
+    return entry
 
 
 # -- tasks -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from itsmo.accounts.decorators import staff_required
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
+from itsmo.search import services as search
 
 from . import services
 from .forms import (
@@ -81,12 +82,12 @@ def problem_list(request):
         problems = problems.filter(country=filters["country"])
     if filters.get("mine"):
         problems = problems.filter(problem_manager=request.user)
-    if filters.get("q"):
-        q = filters["q"].strip()
-        problems = problems.filter(Q(number__iexact=q) | Q(title__icontains=q))
-    problems = problems.annotate(incident_count=Count("incidents")).order_by(
-        "priority", "-opened_at", "-id"
-    )
+    ordering = ["priority", "-opened_at", "-id"]
+    q = (filters.get("q") or "").strip()
+    if q:  # full-text: best matches first, then the usual order
+        problems = search.search(Problem, q, request.user, queryset=problems)
+        ordering.insert(0, "-search_rank")
+    problems = problems.annotate(incident_count=Count("incidents")).order_by(*ordering)
     page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -45,6 +45,13 @@ class SearchDocument(models.Model):
         on_delete=models.CASCADE,
         related_name="search_document",
     )
+    problem = models.OneToOneField(
+        "problems.Problem",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="search_document",
+    )
     vector = TextSearchVectorField(null=True, blank=True, editable=False)
     #: A copy of the record's scope, written with the text by ``search.index``; no database
     #: constraint (the record's own key is checked; a document never outlives its record).

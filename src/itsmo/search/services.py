@@ -15,20 +15,24 @@ prefixes (``print`` finds ``printer``), which stands in for stemming. Query text
 passed to an engine's query syntax: quotes, operators and brackets are just separators, and
 a query without any word finds nothing.
 
-Weights: the number and short description (A / 10), description and resolution notes
-(B / 4), public comments (C / 1); knowledge articles: number and titles of every language
-(A), bodies (B), category and services (C). Work notes are **not** indexed: what the
-search matches is what the caller of the record may read anyway, so no rule beyond
+Weights: incidents: the number and short description (A / 10), description and
+resolution notes (B / 4), public comments (C / 1); problems: the number and title (A),
+description, root cause, workaround and resolution notes (B), public comments (C);
+knowledge articles: number and titles of every language (A), bodies (B), category and
+services (C). Work notes are **not** indexed (neither an incident's nor a problem's): what
+the search matches is what the caller of the record may read anyway, so no rule beyond
 ``visible_to`` is needed.
 
-Scope: an incident's document also holds a copy of the incident's country and region
-(written by :func:`index`, :func:`index_many` and :func:`reindex` with the text). A staff
-user with a regional scope searches the documents of their countries (and of their regions'
-country-less records) only, in the index: PostgreSQL ANDs the GIN bitmap with the scope
+Scope: an incident's or a problem's document also holds a copy of the record's country and
+region (written by :func:`index`, :func:`index_many` and :func:`reindex` with the text). A
+staff user with a regional scope searches the documents of their countries (and of their
+regions' country-less records; for problems also the records with neither, which every
+staff member sees) only, in the index: PostgreSQL ANDs the GIN bitmap with the scope
 B-tree bitmaps, so a query matching 10,000 incidents of other countries reads none of them.
 The result is still intersected with ``visible_to(user)``: the copy narrows, the record
-decides. A service that changes a record's country must call :func:`index` (a stale copy
-hides the record from searches of the new country's agents, it never leaks it).
+decides. A service that changes a record's country (a problem's region too: it can have a
+region alone) must call :func:`index` (a stale copy hides the record from searches of the
+new country's agents, it never leaks it).
 
 API: :func:`index` and :func:`remove` (called by the record's services in their
 transaction; ``index(record, fresh=True)`` for a record created in this transaction),
@@ -44,7 +48,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -90,34 +94,41 @@ def words(query: str | None) -> list[str]:
 # -- what a record's document holds ---------------------------------------------------------
 
 
-def _incident_document(
-    pk, number, short, description, notes, comments: Sequence[str], country_id, region_id
+def _document(
+    pk, title: Sequence[str], body: Sequence[str], comments: Sequence[str], country_id, region_id
 ) -> Document:
     return Document(
         pk=pk,
-        title=normalize(f"{number} {short}")[:MAX_PART],
-        body=normalize(f"{description}\n{notes}")[:MAX_PART],
+        title=normalize(" ".join(title))[:MAX_PART],
+        body=normalize("\n".join(body))[:MAX_PART],
         comments=normalize("\n".join(comments))[:MAX_PART],
         country_id=country_id,
         region_id=region_id,
     )
 
 
-def _incident_documents(pks: Sequence[int]) -> list[Document]:
+def _public_comments(model, pks: Sequence[int]) -> dict[int, list[str]]:
+    """The public comments of the given records, oldest first (work notes are left out)."""
     from itsmo.core.models import JournalEntry, JournalKind
-    from itsmo.incidents.models import Incident
 
     comments: dict[int, list[str]] = {}
     entries = JournalEntry.objects.filter(
-        content_type=_content_type(Incident), object_id__in=pks, kind=JournalKind.COMMENT
+        content_type=_content_type(model), object_id__in=pks, kind=JournalKind.COMMENT
     ).order_by("object_id", "occurred_at", "id")
     for object_id, body in entries.values_list("object_id", "body"):
         comments.setdefault(object_id, []).append(body)
+    return comments
+
+
+def _incident_documents(pks: Sequence[int]) -> list[Document]:
+    from itsmo.incidents.models import Incident
+
+    comments = _public_comments(Incident, pks)
     rows = Incident.objects.filter(pk__in=pks).values_list(
         "pk", "number", "short_description", "description", "resolution_notes", "country", "region"
     )
     return [
-        _incident_document(pk, number, short, description, notes, comments.get(pk, ()), c, r)
+        _document(pk, (number, short), (description, notes), comments.get(pk, ()), c, r)
         for pk, number, short, description, notes, c, r in rows
     ]
 
@@ -125,15 +136,51 @@ def _incident_documents(pks: Sequence[int]) -> list[Document]:
 def _new_incident_document(incident) -> Document:
     """The document of an incident created in this transaction, from the instance: it has
     no public comment yet, and its text and scope are what the service just saved."""
-    return _incident_document(
+    return _document(
         incident.pk,
-        incident.number,
-        incident.short_description,
-        incident.description,
-        incident.resolution_notes,
+        (incident.number, incident.short_description),
+        (incident.description, incident.resolution_notes),
         (),
         incident.country_id,
         incident.region_id,
+    )
+
+
+def _problem_documents(pks: Sequence[int]) -> list[Document]:
+    """A problem: number and title (A); description, root cause, workaround and resolution
+    notes (B); public comments (C). Work notes are not indexed, as for incidents."""
+    from itsmo.problems.models import Problem
+
+    comments = _public_comments(Problem, pks)
+    rows = Problem.objects.filter(pk__in=pks).values_list(
+        "pk",
+        "number",
+        "title",
+        "description",
+        "root_cause",
+        "workaround",
+        "resolution_notes",
+        "country",
+        "region",
+    )
+    return [
+        _document(
+            pk, (number, title), (description, cause, workaround, notes), comments.get(pk, ()), c, r
+        )
+        for pk, number, title, description, cause, workaround, notes, c, r in rows
+    ]
+
+
+def _new_problem_document(problem) -> Document:
+    """The document of a problem opened in this transaction, from the instance: no comment
+    yet, and its text and scope are what the service just saved."""
+    return _document(
+        problem.pk,
+        (problem.number, problem.title),
+        (problem.description, problem.root_cause, problem.workaround, problem.resolution_notes),
+        (),
+        problem.country_id,
+        problem.region_id,
     )
 
 
@@ -141,6 +188,11 @@ def _staff_see_by_scope(user) -> bool:
     """Staff see incidents by their region scope (what the document's copy narrows on);
     end users see those they called or are affected by, whatever the country."""
     return bool(getattr(user, "is_staff_member", False))
+
+
+def _always_by_scope(user) -> bool:
+    """Problems are seen by region scope only (``visible_to`` gives end users none)."""
+    return True
 
 
 def _article_documents(pks: Sequence[int]) -> list[Document]:
@@ -197,6 +249,12 @@ _SEARCHABLE = {
     ),
     # Knowledge is company-wide: its documents have no scope.
     "knowledge.article": _Searchable(_article_documents, "article"),
+    "problems.problem": _Searchable(
+        _problem_documents,
+        "problem",
+        build_new=_new_problem_document,
+        scoped_for=_always_by_scope,
+    ),
 }
 
 
@@ -284,9 +342,9 @@ def index(record: models.Model, *, fresh: bool = False) -> None:
     """(Re)index one record; call it inside the transaction that changed its text or scope.
 
     ``fresh=True``: the record was created in this very transaction and has no document
-    yet; the document is built from the instance where the model allows it (an incident:
-    its text and scope as saved, no comments yet; nothing is read back) and written with
-    one plain INSERT.
+    yet; the document is built from the instance where the model allows it (an incident or
+    a problem: its text and scope as saved, no comments yet; nothing is read back) and
+    written with one plain INSERT.
     """
     searchable = _registration(type(record))
     if not fresh:
@@ -392,8 +450,8 @@ def search(
     base = model._default_manager.all() if queryset is None else queryset
     base = base & model._default_manager.visible_to(user)
     terms = words(query)
-    if not terms:
-        return base.none()
+    if not terms:  # still a result callers may order by rank
+        return base.none().annotate(search_rank=Value(0.0, output_field=models.FloatField()))
     scope = _document_scope(searchable, model, user)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank

@@ -1,4 +1,5 @@
-"""``itsmo search reindex [--model incidents]``: rebuild the full-text documents."""
+"""``itsmo search reindex [--model incidents|knowledge|problems]``: rebuild the full-text
+documents."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from django.db import transaction
 
 from itsmo.search import services
 
-MODELS = {"incidents": "incidents.Incident", "knowledge": "knowledge.Article"}
+MODELS = {
+    "incidents": "incidents.Incident",
+    "knowledge": "knowledge.Article",
+    "problems": "problems.Problem",
+}
 
 
 class Command(BaseCommand):
