@@ -29,19 +29,21 @@ Writes the table to stdout (Markdown).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from itsmo.problems.detection import IncidentSample, find_candidates
+# The options, the settings' fields and the table of runs are those of the ServiceNow bench.
+from problems_detect_servicenow import Setting as BaseSetting, arguments, print_runs
+
+from itsmo.problems.detection import IncidentSample
 
 DEFAULT_FILE = (
     Path(__file__).resolve().parents[2] / "shared/data/bpic2014_rabobank/detail_incident.csv.gz"
@@ -87,17 +89,7 @@ def token(field: str, value: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Setting:
-    name: str
-    service: str | None  # field used as the service part of the block key
-    category: str | None  # field used as the category part of the block key
-    text: tuple[str, ...]  # fields whose tokens make the text
-    similarity: str
-    threshold: float | None
-    window_days: float
-    min_incidents: int
-    min_lift: float | None = None
-    merge: bool = True
+class Setting(BaseSetting):
     use_ci: bool = True  # False: the block is service + category, the CI is not given
 
 
@@ -179,11 +171,7 @@ SETTINGS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
-    parser.add_argument("--quick", action="store_true", help="only the first two settings")
-    args = parser.parse_args()
-
+    args = arguments(__doc__, DEFAULT_FILE)
     started = time.perf_counter()
     incidents = read_incidents(args.file)
     total = len(incidents)
@@ -202,38 +190,31 @@ def main() -> None:
         f"{with_any:,} counting #MULTIVALUE ({with_any / total:.2%})"
     )
     print()
-    print(
-        "| block / text | method | threshold | window | min | lift | merge | candidates "
-        "| incidents in them | top-20 CIs with a candidate | candidate incidents on top 20 "
-        "| top-50 CIs with a candidate | candidate incidents on top 50 "
-        "| candidate incidents with a change id (any) | candidates with a change id (any) "
-        "| time |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for item in SETTINGS[:2] if args.quick else SETTINGS:
-        started = time.perf_counter()
-        stats: dict = {}
-        candidates = find_candidates(
-            samples(incidents, item),
-            window=timedelta(days=item.window_days),
-            min_incidents=item.min_incidents,
-            similarity=item.similarity,
-            threshold=item.threshold,
-            min_lift=item.min_lift,
-            merge=item.merge,
-            stats=stats,
-        )
-        elapsed = time.perf_counter() - started
+
+    def cells(candidates) -> list[str]:
         m = evaluate(candidates, incidents, top)
-        print(
-            f"| {item.name} | {item.similarity} | {stats['threshold']:g} "
-            f"| {item.window_days:g} d | {item.min_incidents} | {item.min_lift or '-'} "
-            f"| {'yes' if item.merge else 'no'} | {m['candidates']:,} | {m['incidents']:,} "
-            f"| {m['top20_with']}/20 | {m['top20_share']:.1%} "
-            f"| {m['top50_with']}/50 | {m['top50_share']:.1%} "
-            f"| {m['change_id_share']:.2%} ({m['change_share']:.2%}) "
-            f"| {m['with_change_id']:,} ({m['with_change']:,}) | {elapsed:.1f} s |"
-        )
+        return [
+            f"{m['top20_with']}/20",
+            f"{m['top20_share']:.1%}",
+            f"{m['top50_with']}/50",
+            f"{m['top50_share']:.1%}",
+            f"{m['change_id_share']:.2%} ({m['change_share']:.2%})",
+            f"{m['with_change_id']:,} ({m['with_change']:,})",
+        ]
+
+    print_runs(
+        SETTINGS[:2] if args.quick else SETTINGS,
+        lambda item: samples(incidents, item),
+        (
+            "top-20 CIs with a candidate",
+            "candidate incidents on top 20",
+            "top-50 CIs with a candidate",
+            "candidate incidents on top 50",
+            "candidate incidents with a change id (any)",
+            "candidates with a change id (any)",
+        ),
+        cells,
+    )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import gzip
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -97,6 +98,8 @@ def token(field: str, value: str) -> str | None:
 
 @dataclass(frozen=True)
 class Setting:
+    """One way of running the engine (a row of the table); shared with the BPIC 2014 bench."""
+
     name: str
     service: str | None  # field used as the service part of the block key
     category: str | None  # field used as the category part of the block key
@@ -193,12 +196,73 @@ SETTINGS = [
 ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+def arguments(doc: str, default_file: Path) -> argparse.Namespace:
+    """``--file`` and ``--quick``: the options of this bench and of the BPIC 2014 one."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=default_file)
     parser.add_argument("--quick", action="store_true", help="only the first two settings")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+#: The first columns of every detection table: the setting and what the engine found.
+RUN_COLUMNS = (
+    "block / text",
+    "method",
+    "threshold",
+    "window",
+    "min",
+    "lift",
+    "merge",
+    "candidates",
+    "incidents in them",
+)
+
+
+def print_runs(
+    settings: list[Setting],
+    samples_for: Callable[[Setting], list[IncidentSample]],
+    columns: tuple[str, ...],
+    cells_for: Callable[[list], list[str]],
+) -> None:
+    """Run the engine once per setting and print a Markdown table, a row per setting: the
+    setting, its candidates and the incidents in them, the bench's own figures (``columns``,
+    ``cells_for(candidates)``) and the time (building the samples and finding the
+    candidates, not evaluating them). Also the table of ``problems_detect_bpic2014.py``."""
+    header = (*RUN_COLUMNS, *columns, "time")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for setting in settings:
+        started = time.perf_counter()
+        stats: dict = {}
+        candidates = find_candidates(
+            samples_for(setting),
+            window=timedelta(days=setting.window_days),
+            min_incidents=setting.min_incidents,
+            similarity=setting.similarity,
+            threshold=setting.threshold,
+            min_lift=setting.min_lift,
+            merge=setting.merge,
+            stats=stats,
+        )
+        elapsed = time.perf_counter() - started
+        cells = [
+            setting.name,
+            setting.similarity,
+            f"{stats['threshold']:g}",
+            f"{setting.window_days:g} d",
+            f"{setting.min_incidents}",
+            f"{setting.min_lift or '-'}",
+            "yes" if setting.merge else "no",
+            f"{len(candidates):,}",
+            f"{sum(len(c.keys) for c in candidates):,}",
+            *cells_for(candidates),
+            f"{elapsed:.1f} s",
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    args = arguments(__doc__, DEFAULT_FILE)
     started = time.perf_counter()
     incidents = read_incidents(args.file)
     linked = Counter(v["problem_id"] for v in incidents.values() if v["problem_id"] != "?")
@@ -218,35 +282,24 @@ def main() -> None:
     chance = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values()) / pairs
     print(f"pair precision of a random grouping (chance level): {chance:.5%}")
     print()
-    print(
-        "| block / text | method | threshold | window | min | lift | merge | candidates "
-        "| incidents in them "
-        "| pair P | pair R | problems found | problem R | pure P | hit P | time |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for setting in SETTINGS[:2] if args.quick else SETTINGS:
-        started = time.perf_counter()
-        stats: dict = {}
-        candidates = find_candidates(
-            samples(incidents, setting),
-            window=timedelta(days=setting.window_days),
-            min_incidents=setting.min_incidents,
-            similarity=setting.similarity,
-            threshold=setting.threshold,
-            min_lift=setting.min_lift,
-            merge=setting.merge,
-            stats=stats,
-        )
-        elapsed = time.perf_counter() - started
+
+    def cells(candidates) -> list[str]:
         m = evaluate(candidates, truth)
-        print(
-            f"| {setting.name} | {setting.similarity} | {stats['threshold']:g} "
-            f"| {setting.window_days:g} d | {setting.min_incidents} | {setting.min_lift or '-'} "
-            f"| {'yes' if setting.merge else 'no'} | {m['candidates']:,} "
-            f"| {m['incidents']:,} | {m['pair_precision']:.3%} | {m['pair_recall']:.1%} "
-            f"| {m['found']}/{problems} | {m['problem_recall']:.1%} "
-            f"| {m['pure_precision']:.2%} | {m['hit_precision']:.2%} | {elapsed:.1f} s |"
-        )
+        return [
+            f"{m['pair_precision']:.3%}",
+            f"{m['pair_recall']:.1%}",
+            f"{m['found']}/{problems}",
+            f"{m['problem_recall']:.1%}",
+            f"{m['pure_precision']:.2%}",
+            f"{m['hit_precision']:.2%}",
+        ]
+
+    print_runs(
+        SETTINGS[:2] if args.quick else SETTINGS,
+        lambda setting: samples(incidents, setting),
+        ("pair P", "pair R", "problems found", "problem R", "pure P", "hit P"),
+        cells,
+    )
 
 
 if __name__ == "__main__":

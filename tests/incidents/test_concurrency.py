@@ -3,38 +3,14 @@ lose. Real threads against the real database (``transaction=True``)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from itsmo.core.errors import StaleVersion
 from itsmo.incidents import services
 from itsmo.incidents.models import Channel, Incident
+from tests.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_in_threads(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # reported to the test
-            results[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_concurrent_intake_never_duplicates_numbers(end_user_mexico, agent_mexico, p2_sla):

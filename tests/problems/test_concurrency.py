@@ -4,39 +4,16 @@ against the real database (``transaction=True``)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import close_old_connections, connection
 
 from itsmo.core.errors import StaleVersion, TransitionNotAllowed
 from itsmo.problems import services
 from itsmo.problems.models import CandidateState, Problem, ProblemCandidate
+from tests.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 UNTIL = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-
-
-def run_in_threads(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # reported to the test
-            results[index] = error
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_a_candidate_accepted_by_two_analysts_at_once_makes_one_problem(recurring, agent_mexico):

@@ -16,34 +16,36 @@ rolls everything back at the end unless ``partial``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.utils import timezone
 
 from itsmo.changes.models import Change, ChangeCI, ChangeType, Risk, Status as ChangeStatus
 from itsmo.cmdb.models import CI, NUMBER_PREFIX as CI_PREFIX, CIClass
 from itsmo.core import numbering
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.incidents.models import Category, Channel, Incident, Status
-from itsmo.organization.models import Country, Region
 
 from .common import (
+    JOURNAL_COLUMNS,
+    Importer,
     ImportFileError,
+    ImportOptions,
     ImportReport,
+    RecordRejected,
     RowRejected,
+    WallClockParser,
     copy_rows,
+    find_or_create_country,
+    fingerprint,
     insert_rows,
     open_text,
     read_rows,
+    run_import,
 )
 from .models import ImportedChange, ImportedIncident, ServiceDeskContact
 
@@ -58,6 +60,7 @@ DISCOVERY = "bpic2014 import"
 DEFAULT_COUNTRY = "NL"
 DEFAULT_REGION = "europe"
 DEFAULT_ZONE = "Europe/Amsterdam"
+KNOWN_COUNTRIES = {DEFAULT_COUNTRY: ("Netherlands", DEFAULT_ZONE, "nl")}
 #: Excel placeholders: several records, ids not listed / not available.
 MULTIVALUE = "#MULTIVALUE"
 NOT_AVAILABLE = "#N/B"
@@ -169,18 +172,6 @@ RISKS = {
 }
 UNKNOWN_CALLER = "bpic-caller-unknown"
 UNUSABLE_PASSWORD = "!imported-from-bpic2014"
-JOURNAL_COLUMNS = (
-    "content_type_id",
-    "object_id",
-    "kind",
-    "field",
-    "old_value",
-    "new_value",
-    "body",
-    "actor_id",
-    "occurred_at",
-    "recorded_at",
-)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -192,22 +183,10 @@ def text(value: str) -> str:
     return "" if value == NOT_AVAILABLE else value
 
 
-class TimeParser:
+class TimeParser(WallClockParser):
     """Wall-clock times of one zone in the three layouts of the files -> aware UTC."""
 
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self.cache: dict[str, datetime] = {}
-
-    def __call__(self, value: str, column: str, *, required: bool = False) -> datetime | None:
-        value = value.strip()
-        if not value:
-            if required:
-                raise RowRejected(column, f"{column} is missing")
-            return None
-        hit = self.cache.get(value)
-        if hit is not None:
-            return hit
+    def parse(self, value: str, column: str) -> datetime:
         try:
             day_part, clock = value.split(" ")
             separator = "/" if "/" in day_part else "-"
@@ -217,16 +196,11 @@ class TimeParser:
             pieces = [int(p) for p in clock.split(":")]
             if len(pieces) == 2:
                 pieces.append(0)
-            local = datetime(year, month, day, *pieces)
+            return datetime(year, month, day, *pieces)
         except (ValueError, TypeError):
             raise RowRejected(
                 column, f"{column} {value!r} is not a day-first date (d/m/Y or d-m-Y H:M[:S])"
             ) from None
-        result = local.replace(tzinfo=self.zone).astimezone(UTC)
-        if len(self.cache) > 200_000:
-            self.cache.clear()
-        self.cache[value] = result
-        return result
 
 
 def level(value: str, column: str) -> int:
@@ -264,14 +238,6 @@ def flag(value: str, column: str) -> bool:
     return value == "Y"
 
 
-def fingerprint(rows: list[list[str]]) -> str:
-    digest = hashlib.sha1(MAPPING_VERSION.encode(), usedforsecurity=False)
-    for row in rows:
-        digest.update("\x1f".join(row).encode())
-        digest.update(b"\x1e")
-    return digest.hexdigest()
-
-
 @dataclass(slots=True)
 class CIRef:
     name: str
@@ -293,38 +259,12 @@ def ci_ref(
 
 
 @dataclass
-class Options:
+class Options(ImportOptions):
+    """The options of a BPIC 2014 import, with this source's defaults."""
+
     country: str = DEFAULT_COUNTRY
-    region: str | None = None
-    time_zone: str | None = None
-    dry_run: bool = False
-    partial: bool = False
     batch_size: int = BATCH_SIZE
     max_errors: int = MAX_ERRORS
-    index: bool = True
-
-
-class _Rollback(Exception):
-    pass
-
-
-def resolve_country(code: str, region_code: str | None) -> Country:
-    code = code.upper()
-    country = Country.objects.select_related("region").filter(code=code).first()
-    if country is not None:
-        return country
-    region_code = region_code or DEFAULT_REGION
-    region = Region.objects.filter(code=region_code).first() or Region.objects.create(
-        code=region_code, name=region_code.replace("-", " ").title()
-    )
-    known = code == DEFAULT_COUNTRY
-    return Country.objects.create(
-        code=code,
-        name="Netherlands" if known else code,
-        region=region,
-        time_zone=DEFAULT_ZONE if known else "UTC",
-        language="nl" if known else "en",
-    )
 
 
 def find_files(folder: Path) -> dict[str, Path]:
@@ -359,54 +299,9 @@ def import_directory(
         source=SOURCE, path=str(folder), dry_run=options.dry_run, partial=options.partial
     )
     report.total_bytes = sum(p.stat().st_size for p in files.values())
-    started = timezone.now()
-    done_bytes = 0
-    try:
-        with transaction.atomic():
-            importer = _Importer(options, report)
-            for kind, method in (
-                ("changes", importer.import_changes),
-                ("incidents", importer.import_incidents),
-                ("interactions", importer.import_interactions),
-                ("activities", importer.import_activities),
-            ):
-                if kind not in files:
-                    continue
-                activities = kind == "activities"
-                stream, counting = open_text(
-                    files[kind], encoding="utf-8" if activities else ENCODING
-                )
-                try:
-                    columns = {
-                        "changes": CHANGE_COLUMNS,
-                        "incidents": INCIDENT_COLUMNS,
-                        "interactions": INTERACTION_COLUMNS,
-                        "activities": ACTIVITY_COLUMNS,
-                    }[kind]
-                    rows = _named(
-                        read_rows(stream, columns, delimiter="," if activities else DELIMITER),
-                        columns,
-                        files[kind],
-                        report,
-                        counting,
-                        done_bytes,
-                        progress,
-                    )
-                    try:
-                        method(rows)
-                    except ImportFileError as error:
-                        raise ImportFileError(f"{files[kind].name}: {error.message}") from None
-                finally:
-                    stream.close()
-                done_bytes += files[kind].stat().st_size
-            if options.dry_run or (report.errors and not options.partial):
-                raise _Rollback
-            report.committed = True
-    except _Rollback:
-        pass
-    report.seconds = (timezone.now() - started).total_seconds()
-    progress(report, final=True)
-    return report
+    return run_import(
+        report, options, progress, lambda: _Importer(options, report).run(files, progress)
+    )
 
 
 def _named(rows, columns, path, report, counting, done_bytes, progress) -> Iterator:
@@ -422,15 +317,16 @@ def _named(rows, columns, path, report, counting, done_bytes, progress) -> Itera
         yield line, row, dict(zip(columns, row, strict=False))
 
 
-class _Importer:
+class _Importer(Importer):
+    source = SOURCE
+    name = "BPIC 2014"
+
     def __init__(self, options: Options, report: ImportReport) -> None:
-        self.options = options
-        self.report = report
-        self.country = resolve_country(options.country, options.region)
-        self.zone = ZoneInfo(options.time_zone or self.country.time_zone)
+        country = find_or_create_country(
+            options.country, options.region, known=KNOWN_COUNTRIES, default_region=DEFAULT_REGION
+        )
+        super().__init__(options, report, country)
         self.times = TimeParser(self.zone)
-        self.now = timezone.now()
-        self.incident_type = ContentType.objects.get_for_model(Incident)
         self.classes = dict(
             CIClass.objects.filter(code__startswith="bpic2014-").values_list("code", "pk")
         )
@@ -455,17 +351,44 @@ class _Importer:
         #: Incident ids read from detail_incident in this run (written or not).
         self.incident_ids: set[str] = set()
 
+    def run(self, files: dict[str, Path], progress) -> None:
+        """Changes, incidents, interactions, then activities, from ``files`` (kind -> path)."""
+        done_bytes = 0
+        for kind, method in (
+            ("changes", self.import_changes),
+            ("incidents", self.import_incidents),
+            ("interactions", self.import_interactions),
+            ("activities", self.import_activities),
+        ):
+            if kind not in files:
+                continue
+            activities = kind == "activities"
+            stream, counting = open_text(files[kind], encoding="utf-8" if activities else ENCODING)
+            try:
+                columns = {
+                    "changes": CHANGE_COLUMNS,
+                    "incidents": INCIDENT_COLUMNS,
+                    "interactions": INTERACTION_COLUMNS,
+                    "activities": ACTIVITY_COLUMNS,
+                }[kind]
+                rows = _named(
+                    read_rows(stream, columns, delimiter="," if activities else DELIMITER),
+                    columns,
+                    files[kind],
+                    self.report,
+                    counting,
+                    done_bytes,
+                    progress,
+                )
+                try:
+                    method(rows)
+                except ImportFileError as error:
+                    raise ImportFileError(f"{files[kind].name}: {error.message}") from None
+            finally:
+                stream.close()
+            done_bytes += files[kind].stat().st_size
+
     # shared --------------------------------------------------------------------------------
-
-    def _reject(self, line, record, field_, reason) -> None:
-        self.report.reject(line, record, field_, reason)
-        if len(self.report.errors) >= self.options.max_errors:
-            self.report.reject(None, "", None, f"stopped after {len(self.report.errors)} errors")
-            raise _Rollback
-
-    @property
-    def writing(self) -> bool:
-        return not (self.report.errors and not self.options.partial)
 
     def _batches(self, rows, key: str, width: int) -> Iterator[list]:
         """Batches of ``(id, line, raw row, named row)``; wrong widths and missing keys are
@@ -473,16 +396,7 @@ class _Importer:
         batch = []
         for line, row, named in rows:
             ident = named.get(key, "").strip().lstrip("\ufeff")
-            if len(row) != width:
-                self._reject(
-                    line,
-                    ident or f"line {line}",
-                    None,
-                    f"row has {len(row)} fields, expected {width}",
-                )
-                continue
-            if not ident:
-                self._reject(line, f"line {line}", key, f"missing key: {key} is empty")
+            if not self._well_formed(line, row, width, key, ident):
                 continue
             batch.append((ident, line, row, named))
             if len(batch) >= self.options.batch_size:
@@ -490,23 +404,6 @@ class _Importer:
                 batch = []
         if batch:
             yield batch
-
-    def _created_entries(self, model, objects) -> None:
-        content_type = ContentType.objects.get_for_model(model)
-        insert_rows(
-            JournalEntry,
-            [
-                JournalEntry(
-                    content_type=content_type,
-                    object_id=o.pk,
-                    kind=JournalKind.CREATED,
-                    new_value=str(o),
-                    occurred_at=self.now,
-                    recorded_at=self.now,
-                )
-                for o in objects
-            ],
-        )
 
     def _ci_classes(self, types: set[str]) -> None:
         missing = sorted({t for t in types} - {c.removeprefix("bpic2014-") for c in self.classes})
@@ -576,14 +473,14 @@ class _Importer:
         for start in range(0, len(items), self.options.batch_size):
             new, changed = [], []
             for ident, group in items[start : start + self.options.batch_size]:
-                digest = fingerprint([row for _line, row, _named in group])
+                digest = fingerprint([row for _line, row, _named in group], MAPPING_VERSION)
                 stored = known.get(ident)
                 if stored == digest:
                     counts.skipped += 1
                     continue
                 try:
                     record = self._parse_change(ident, group, digest)
-                except _RecordRejected as error:
+                except RecordRejected as error:
                     self._reject(error.line, ident, error.field, error.reason)
                     continue
                 (new if stored is None else changed).append(record)
@@ -618,7 +515,7 @@ class _Importer:
             interactions = count(first["# Related Interactions"], "# Related Interactions")
             incidents = count(first["# Related Incidents"], "# Related Incidents")
         except RowRejected as error:
-            raise _RecordRejected(line, error.field, error.reason) from None
+            raise RecordRejected(line, error.field, error.reason) from None
         cis = []
         for _line, _r, named in group:
             ref = ci_ref(
@@ -819,7 +716,7 @@ class _Importer:
                     self._reject(line, ident, "Incident ID", f"{ident} appears twice")
                     continue
                 seen.add(ident)
-                digest = fingerprint([row])
+                digest = fingerprint([row], MAPPING_VERSION)
                 stored = known.get(ident)
                 if stored == digest:
                     counts.skipped += 1
@@ -842,13 +739,7 @@ class _Importer:
                 self._create_incidents(new)
             if changed:
                 self._update_incidents(changed)
-            if self.options.index:
-                from itsmo.search import services as search
-
-                pks = Incident.objects.filter(
-                    external_source=SOURCE, external_reference__in=[r["id"] for r in records]
-                ).values_list("pk", flat=True)
-                search.index_many(Incident, list(pks))
+            self._index_incidents([r["id"] for r in records])
 
     def _categories(self, names: set[str]) -> None:
         missing = sorted(n for n in names if n not in self.categories)
@@ -1084,23 +975,7 @@ class _Importer:
             incident.version += 1
             incident.updated_at = self.now
             incidents.append(incident)
-            note = "Refreshed from a new BPIC 2014 import" + (
-                f" (changed: {', '.join(changed)})." if changed else "."
-            )
-            entries.append(
-                [
-                    self.incident_type.pk,
-                    incident.pk,
-                    str(JournalKind.WORK_NOTE),
-                    "",
-                    "",
-                    "",
-                    note,
-                    None,
-                    self.now,
-                    self.now,
-                ]
-            )
+            entries.append(self._refreshed_entry(incident.pk, changed))
             link.fingerprint = record["fingerprint"]
             link.related_change_id = (
                 self.changes.get(record["change"]) if record["change"] else None
@@ -1131,7 +1006,7 @@ class _Importer:
         for batch in self._batches(rows, "Interaction ID", len(INTERACTION_COLUMNS)):
             new, changed = [], []
             for ident, line, row, named in batch:
-                digest = fingerprint([row])
+                digest = fingerprint([row], MAPPING_VERSION)
                 stored = known.get(ident)
                 if stored == digest:
                     counts.skipped += 1
@@ -1233,7 +1108,9 @@ class _Importer:
         pending: list[tuple[str, str, list]] = []
         for ident, activities in grouped.items():
             activities.sort(key=lambda item: (item[0], item[1]))
-            digest = fingerprint([[a[0].isoformat(), a[2], a[3]] for a in activities])
+            digest = fingerprint(
+                [[a[0].isoformat(), a[2], a[3]] for a in activities], MAPPING_VERSION
+            )
             if f"activities:{digest}" in incidents[ident][1]:
                 counts.skipped += len(activities)
                 continue
@@ -1293,9 +1170,3 @@ class _Importer:
         for link in objects:
             link.event_keys = by_ref[link.external_reference]
         ImportedIncident.objects.bulk_update(objects, ["event_keys"], batch_size=1000)
-
-
-class _RecordRejected(Exception):
-    def __init__(self, line: int, field: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.line, self.field, self.reason = line, field, reason

@@ -1,8 +1,10 @@
-"""What every history import shares: opening the file, the report, the progress line.
+"""What every history import shares: opening the file, the report, the progress line, and
+the bulk writing.
 
-Each source (``servicenow``, later ``bpic2014``) has its own module with its columns and its
-mapping; they all read through :func:`open_csv`, count in an :class:`ImportReport` and print
-through :class:`Progress`, so every import behaves the same way on bad input:
+Each source (``servicenow``, ``bpic2014``) has its own module with its columns and its
+mapping; they all read through :func:`open_text` and :func:`read_rows` (times through a
+:class:`WallClockParser`), count in an :class:`ImportReport` and print through
+:class:`Progress`, so every import behaves the same way on bad input:
 
 * the file type is told by its first bytes, never by its name: gzip (``1f 8b``) is read
   through :mod:`gzip` as a stream, a ZIP archive or any binary data is refused at once, and
@@ -11,21 +13,38 @@ through :class:`Progress`, so every import behaves the same way on bad input:
   ``;``, a tab or ``|`` is reported as a wrong delimiter;
 * a truncated or corrupt gzip stream, and text that is not in the expected encoding, are
   :class:`ImportFileError` naming the last line read.
+
+And they write alike (:class:`Importer`, :func:`run_import`): the whole import is one
+transaction (rolled back for a dry run, or for rejected rows without ``partial``), records
+are inserted a batch at a time through :func:`insert_rows` and :func:`copy_rows` (``COPY``
+on PostgreSQL, ``bulk_create`` elsewhere), a record's source rows are fingerprinted so that a
+re-import skips it when they are unchanged.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from itsmo.core.models import JournalEntry, JournalKind
+from itsmo.incidents.models import Incident
+from itsmo.organization.models import Country, Region
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -313,6 +332,39 @@ class Progress:
         self.stream.flush()
 
 
+class WallClockParser:
+    """Wall-clock times of one zone -> aware UTC datetimes, cached by their text.
+
+    A subclass reads its source's layouts in :meth:`parse` (naive local time, or
+    :class:`RowRejected`); ``blanks`` are the texts that mean "no time". An hour repeated
+    at the autumn change of daylight saving time is read with the first offset (``fold=0``).
+    """
+
+    blanks: tuple[str, ...] = ("",)
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.cache: dict[str, datetime] = {}
+
+    def __call__(self, text: str, column: str, *, required: bool = False) -> datetime | None:
+        text = text.strip()
+        if text in self.blanks:
+            if required:
+                raise RowRejected(column, f"{column} is missing")
+            return None
+        hit = self.cache.get(text)
+        if hit is not None:
+            return hit
+        value = self.parse(text, column).replace(tzinfo=self.zone).astimezone(UTC)
+        if len(self.cache) > 200_000:  # bounded: memory must not grow with the file
+            self.cache.clear()
+        self.cache[text] = value
+        return value
+
+    def parse(self, text: str, column: str) -> datetime:
+        raise NotImplementedError
+
+
 def describe(values: dict[str, Any]) -> str:
     return "; ".join(f"{k}: {v}" for k, v in values.items() if v not in (None, ""))
 
@@ -407,3 +459,203 @@ def copy_rows(model, columns: tuple[str, ...], rows: list[list]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+# -- writing: what the importers do alike ----------------------------------------------------
+
+#: The columns of the journal rows the importers write with :func:`copy_rows`, in order.
+JOURNAL_COLUMNS = (
+    "content_type_id",
+    "object_id",
+    "kind",
+    "field",
+    "old_value",
+    "new_value",
+    "body",
+    "actor_id",
+    "occurred_at",
+    "recorded_at",
+)
+
+
+class Rollback(Exception):
+    """Raised while importing to roll the whole import back (too many errors)."""
+
+
+class RecordRejected(Exception):
+    """A record of several rows cannot be imported; ``line`` is the row at fault."""
+
+    def __init__(self, line: int, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.field, self.reason = line, field, reason
+
+
+@dataclass
+class ImportOptions:
+    """The options every import takes (``itsmo import …``); each source's ``Options``
+    subclass gives its own defaults (country, batch size, error limit)."""
+
+    country: str
+    region: str | None = None
+    time_zone: str | None = None
+    dry_run: bool = False
+    partial: bool = False
+    batch_size: int = 1000
+    max_errors: int = 1000
+    index: bool = True
+
+
+def find_or_create_country(
+    code: str,
+    region_code: str | None,
+    *,
+    known: dict[str, tuple[str, str, str]],
+    default_region: str,
+) -> Country:
+    """The country ``code`` the imported records belong to, created when missing: with the
+    name, time zone and language ``known`` gives for it (else the code, UTC, English), in
+    the region ``region_code`` (else ``default_region``), itself created when missing."""
+    code = code.upper()
+    country = Country.objects.select_related("region").filter(code=code).first()
+    if country is not None:
+        return country
+    name, zone, language = known.get(code, (code, "UTC", "en"))
+    region_code = region_code or default_region
+    region = Region.objects.filter(code=region_code).first() or Region.objects.create(
+        code=region_code, name=region_code.replace("-", " ").title()
+    )
+    return Country.objects.create(
+        code=code, name=name, region=region, time_zone=zone, language=language
+    )
+
+
+def fingerprint(rows: Iterable[list[str]], salt: str) -> str:
+    """SHA-1 of the fields of ``rows``, salted (with the mapping version): a re-import
+    compares it with the stored one to skip a record whose source rows are unchanged."""
+    digest = hashlib.sha1(salt.encode(), usedforsecurity=False)
+    for row in rows:
+        digest.update("\x1f".join(row).encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def run_import(
+    report: ImportReport,
+    options: ImportOptions,
+    progress: Callable[..., None],
+    write: Callable[[], None],
+) -> ImportReport:
+    """Run ``write()`` as one transaction, committed unless it is a dry run, a row was
+    rejected without ``options.partial``, or :class:`Rollback` was raised; then time the
+    report and show the final progress line."""
+    started = timezone.now()
+    try:
+        with transaction.atomic():
+            write()
+            if options.dry_run or (report.errors and not options.partial):
+                raise Rollback
+            report.committed = True
+    except Rollback:
+        pass
+    report.seconds = (timezone.now() - started).total_seconds()
+    progress(report, final=True)
+    return report
+
+
+class Importer:
+    """The state and the writing steps both importers share; a subclass per source reads
+    its files and maps its records.
+
+    ``source`` is the ``external_source`` of the records the subclass imports, ``name`` how
+    its journal entries name the source tool.
+    """
+
+    source: str
+    name: str
+
+    def __init__(self, options: ImportOptions, report: ImportReport, country: Country) -> None:
+        self.options = options
+        self.report = report
+        self.country = country
+        self.zone = ZoneInfo(options.time_zone or country.time_zone)
+        self.now = timezone.now()
+        self.incident_type = ContentType.objects.get_for_model(Incident)
+
+    @property
+    def writing(self) -> bool:
+        """False once a row was rejected without ``partial``: everything will be rolled
+        back, the rest is read only to report every error."""
+        return not (self.report.errors and not self.options.partial)
+
+    def _reject(self, line, record, field_, reason) -> None:
+        self.report.reject(line, record, field_, reason)
+        if len(self.report.errors) >= self.options.max_errors:
+            self.report.reject(None, "", None, f"stopped after {len(self.report.errors)} errors")
+            raise Rollback
+
+    def _well_formed(
+        self, line: int, row: list[str], width: int, key: str, ident: str, *, empty="empty"
+    ) -> bool:
+        """Whether ``row`` has ``width`` fields and its key (column ``key``, value ``ident``);
+        if not, it is rejected (``empty`` says what a missing key looks like)."""
+        if len(row) != width:
+            self._reject(
+                line,
+                ident or f"line {line}",
+                None,
+                f"row has {len(row)} fields, expected {width}",
+            )
+            return False
+        if not ident:
+            self._reject(line, f"line {line}", key, f"missing key: {key} is {empty}")
+            return False
+        return True
+
+    def _created_entries(self, model, objects) -> None:
+        """The "created" journal entry of each new ``objects`` (CIs, problems, changes),
+        inserted like the other bulk rows (``COPY`` on PostgreSQL)."""
+        content_type = ContentType.objects.get_for_model(model)
+        insert_rows(
+            JournalEntry,
+            [
+                JournalEntry(
+                    content_type=content_type,
+                    object_id=o.pk,
+                    kind=JournalKind.CREATED,
+                    new_value=str(o),
+                    occurred_at=self.now,
+                    recorded_at=self.now,
+                )
+                for o in objects
+            ],
+        )
+
+    def _refreshed_entry(self, pk: int, changed: list[str]) -> list:
+        """The work note of an incident updated by a new import (a ``JOURNAL_COLUMNS`` row)."""
+        note = f"Refreshed from a new {self.name} import" + (
+            f" (changed: {', '.join(sorted(changed))})." if changed else "."
+        )
+        return [
+            self.incident_type.pk,
+            pk,
+            str(JournalKind.WORK_NOTE),
+            "",
+            "",
+            "",
+            note,
+            None,
+            self.now,
+            self.now,
+        ]
+
+    def _index_incidents(self, references: list[str]) -> None:
+        """Refresh the search documents of the incidents imported with ``references``
+        (unless ``--no-index``)."""
+        if not self.options.index:
+            return
+        from itsmo.search import services as search
+
+        pks = Incident.objects.filter(
+            external_source=self.source, external_reference__in=references
+        ).values_list("pk", flat=True)
+        search.index_many(Incident, list(pks))

@@ -37,18 +37,13 @@ unless ``partial``, rolls everything back at the end (every error is still repor
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.utils import timezone
 
 from itsmo.accounts.models import SupportGroup, Tier
 from itsmo.changes.models import Change
@@ -56,19 +51,27 @@ from itsmo.cmdb.models import CI, NUMBER_PREFIX as CI_PREFIX, CIClass
 from itsmo.core import config_cache, numbering
 from itsmo.core.models import JournalEntry, JournalKind
 from itsmo.incidents.models import Category, Channel, Incident, OnHoldReason, Status
-from itsmo.organization.models import Country, Region, Site, SiteKind
+from itsmo.organization.models import Country, Site, SiteKind
 from itsmo.problems.models import Problem
 from itsmo.slm.models import ClockState, DefinitionKind, Metric, SLAClock, SLADefinition
 
 from .common import (
+    JOURNAL_COLUMNS,
     MISSING,
+    Importer,
     ImportFileError,
+    ImportOptions,
     ImportReport,
+    RecordRejected,
     RowRejected,
+    WallClockParser,
     copy_rows,
+    find_or_create_country,
+    fingerprint,
     insert_rows,
     open_text,
     read_rows,
+    run_import,
 )
 from .models import ImportedIncident
 
@@ -168,18 +171,6 @@ USER_PREFIXES = {
 UNKNOWN_CALLER = "sn-caller-unknown"
 #: Django's mark of an unusable password (any value starting with "!"): nobody can sign in.
 UNUSABLE_PASSWORD = "!imported-from-servicenow"
-JOURNAL_COLUMNS = (
-    "content_type_id",
-    "object_id",
-    "kind",
-    "field",
-    "old_value",
-    "new_value",
-    "body",
-    "actor_id",
-    "occurred_at",
-    "recorded_at",
-)
 CI_CLASS_CODE = "servicenow-ci"
 SLA_DEFINITION_NAME = "ServiceNow SLA (imported outcomes)"
 
@@ -210,36 +201,21 @@ def slug(prefix: str, value: str) -> str:
 # -- parsing ---------------------------------------------------------------------------------
 
 
-class TimeParser:
+class TimeParser(WallClockParser):
     """Day-first ``d/m/Y H:M`` wall-clock times of one zone -> aware UTC datetimes (cached)."""
 
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self.cache: dict[str, datetime] = {}
+    blanks = ("", MISSING)
 
-    def __call__(self, text: str, column: str, *, required: bool = False) -> datetime | None:
-        text = text.strip()
-        if not text or text == MISSING:
-            if required:
-                raise RowRejected(column, f"{column} is missing")
-            return None
-        hit = self.cache.get(text)
-        if hit is not None:
-            return hit
+    def parse(self, text: str, column: str) -> datetime:
         try:
             day, month, rest = text.split("/")
             year, clock = rest.split(" ")
             hour, minute = clock.split(":")
-            local = datetime(int(year), int(month), int(day), int(hour), int(minute))
+            return datetime(int(year), int(month), int(day), int(hour), int(minute))
         except ValueError:
             raise RowRejected(
                 column, f"{column} {text!r} is not a day-first date d/m/Y H:M"
             ) from None
-        value = local.replace(tzinfo=self.zone).astimezone(UTC)
-        if len(self.cache) > 200_000:  # bounded: memory must not grow with the file
-            self.cache.clear()
-        self.cache[text] = value
-        return value
 
 
 def _int(row: list[str], column: str) -> int:
@@ -295,14 +271,6 @@ class Record:
     final: dict[str, Any] = field(default_factory=dict)
 
 
-def fingerprint(rows: list[tuple[int, list[str]]], salt: str) -> str:
-    digest = hashlib.sha1(salt.encode(), usedforsecurity=False)
-    for _line, row in rows:
-        digest.update("\x1f".join(row).encode())
-        digest.update(b"\x1e")
-    return digest.hexdigest()
-
-
 #: Columns whose last known value (ordered by sys_mod_count, then file order) is kept.
 FINAL_LABELS = (
     "caller_id",
@@ -328,7 +296,7 @@ FINAL_LABELS = (
 def parse_record(
     number: str, rows: list[tuple[int, list[str]]], times: TimeParser, digest: str
 ) -> Record:
-    """Validate the rows of one incident and build its events; :class:`_RecordRejected`
+    """Validate the rows of one incident and build its events; :class:`RecordRejected`
     names the first bad row."""
     parsed = []
     for position, (line, row) in enumerate(rows):
@@ -360,7 +328,7 @@ def parse_record(
                 raise RowRejected("made_sla", "made_sla is missing")
             at = times(row[COL["sys_updated_at"]], "sys_updated_at", required=True)
         except RowRejected as error:
-            raise _RecordRejected(line, error.field, error.reason) from None
+            raise RecordRejected(line, error.field, error.reason) from None
         for column in FINAL_LABELS:
             values[column] = label(row[COL[column]])
         parsed.append((mod, position, line, at, raw_state, state, reason, values, row))
@@ -402,55 +370,39 @@ def parse_record(
         )
     for column in ("impact", "urgency", "priority"):
         if column not in final:
-            raise _RecordRejected(rows[0][0], column, f"{column} is missing on every row")
+            raise RecordRejected(rows[0][0], column, f"{column} is missing on every row")
     final.setdefault("state", Status.NEW)
     final.setdefault("hold_reason", "")
     return Record(number, rows[0][0], digest, events, final)
-
-
-class _RecordRejected(Exception):
-    def __init__(self, line: int, field: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.line, self.field, self.reason = line, field, reason
-
-
-class _Rollback(Exception):
-    pass
 
 
 # -- the import ------------------------------------------------------------------------------
 
 
 @dataclass
-class Options:
+class Options(ImportOptions):
+    """The options of a ServiceNow import, with this source's defaults."""
+
     country: str = DEFAULT_COUNTRY
-    region: str | None = None
-    time_zone: str | None = None
-    dry_run: bool = False
-    partial: bool = False
     batch_size: int = BATCH_SIZE
     max_errors: int = MAX_ERRORS
-    index: bool = True
 
 
 def resolve_country(code: str, region_code: str | None) -> Country:
-    """The country imported records belong to, created (with its region) when missing."""
+    """The country imported records belong to, created (with its region) when missing; an
+    existing country must be in ``region_code`` when one is given."""
     code = code.upper()
-    country = Country.objects.select_related("region").filter(code=code).first()
-    if country is not None:
-        if region_code and country.region.code != region_code:
-            raise ImportFileError(
-                f"country {code} belongs to region {country.region.code}, not {region_code}"
-            )
-        return country
-    name, zone, language = KNOWN_COUNTRIES.get(code, (code, "UTC", "en"))
-    region_code = region_code or (DEFAULT_REGION if code == DEFAULT_COUNTRY else "imported")
-    region = Region.objects.filter(code=region_code).first() or Region.objects.create(
-        code=region_code, name=region_code.replace("-", " ").title()
+    country = find_or_create_country(
+        code,
+        region_code,
+        known=KNOWN_COUNTRIES,
+        default_region=DEFAULT_REGION if code == DEFAULT_COUNTRY else "imported",
     )
-    return Country.objects.create(
-        code=code, name=name, region=region, time_zone=zone, language=language
-    )
+    if region_code and country.region.code != region_code:
+        raise ImportFileError(
+            f"country {code} belongs to region {country.region.code}, not {region_code}"
+        )
+    return country
 
 
 def import_events(
@@ -465,35 +417,25 @@ def import_events(
     report = ImportReport(
         source=SOURCE, path=str(path), dry_run=options.dry_run, partial=options.partial
     )
-    started = timezone.now()
     text, counting = open_text(path)
-    try:
+    with text:
         report.total_bytes = path.stat().st_size
-        try:
-            with transaction.atomic():
-                importer = _Importer(options, report)
-                importer.run(read_rows(text, COLUMNS), counting, progress)
-                if options.dry_run or (report.errors and not options.partial):
-                    raise _Rollback
-                report.committed = True
-        except _Rollback:
-            pass
-    finally:
-        text.close()
-    report.seconds = (timezone.now() - started).total_seconds()
-    progress(report, final=True)
-    return report
+        return run_import(
+            report,
+            options,
+            progress,
+            lambda: _Importer(options, report).run(read_rows(text, COLUMNS), counting, progress),
+        )
 
 
-class _Importer:
+class _Importer(Importer):
+    source = SOURCE
+    name = "ServiceNow"
+
     def __init__(self, options: Options, report: ImportReport) -> None:
-        self.options = options
-        self.report = report
-        self.country = resolve_country(options.country, options.region)
-        self.zone = ZoneInfo(options.time_zone or self.country.time_zone)
+        super().__init__(options, report, resolve_country(options.country, options.region))
         self.times = TimeParser(self.zone)
         self.salt = f"{MAPPING_VERSION}|{self.country.code}|{self.zone.key}|"
-        self.incident_type = ContentType.objects.get_for_model(Incident)
         self.known = dict(
             ImportedIncident.objects.filter(source=SOURCE).values_list(
                 "external_reference", "fingerprint"
@@ -539,7 +481,6 @@ class _Importer:
                 description="Holds the SLA outcomes (made_sla) of incidents imported from "
                 "ServiceNow. No target is known: no clock is computed from it.",
             )
-        self.now = timezone.now()
 
     # reading -------------------------------------------------------------------------------
 
@@ -553,12 +494,6 @@ class _Importer:
         if batch:
             self._batch(batch)
 
-    def _reject(self, line, record, field_, reason) -> None:
-        self.report.reject(line, record, field_, reason)
-        if len(self.report.errors) >= self.options.max_errors:
-            self.report.reject(None, "", None, f"stopped after {len(self.report.errors)} errors")
-            raise _Rollback
-
     def _groups(self, rows, counting, progress) -> Iterator[tuple[str, list]]:
         report = self.report
         width = len(COLUMNS)
@@ -570,16 +505,7 @@ class _Importer:
             report.bytes_read = counting.count
             progress(report)
             number = label(row[0]) if row else ""
-            if len(row) != width:
-                self._reject(
-                    line,
-                    number or f"line {line}",
-                    None,
-                    f"row has {len(row)} fields, expected {width}",
-                )
-                continue
-            if not number:
-                self._reject(line, f"line {line}", "number", "missing key: number is empty or ?")
+            if not self._well_formed(line, row, width, "number", number, empty="empty or ?"):
                 continue
             if number != current:
                 if group and current not in report.rejected_records:
@@ -607,18 +533,18 @@ class _Importer:
         counts = self.report.count("incidents")
         new, changed = [], []
         for number, rows in batch:
-            digest = fingerprint(rows, self.salt)
+            digest = fingerprint((row for _line, row in rows), self.salt)
             stored = self.known.get(number)
             if stored == digest:
                 counts.skipped += 1
                 continue
             try:
                 record = parse_record(number, rows, self.times, digest)
-            except _RecordRejected as error:
+            except RecordRejected as error:
                 self._reject(error.line, number, error.field, error.reason)
                 continue
             (new if stored is None else changed).append(record)
-        if self.report.errors and not self.options.partial:
+        if not self.writing:
             return  # everything will be rolled back: keep reading only to report every error
         if not new and not changed:
             return
@@ -627,14 +553,7 @@ class _Importer:
             self._create(new)
         if changed:
             self._update(changed)
-        if self.options.index:
-            from itsmo.search import services as search
-
-            numbers = [r.number for r in new + changed]
-            pks = Incident.objects.filter(
-                external_source=SOURCE, external_reference__in=numbers
-            ).values_list("pk", flat=True)
-            search.index_many(Incident, list(pks))
+        self._index_incidents([r.number for r in new + changed])
 
     # references: created once, then found by code / external reference --------------------
 
@@ -759,22 +678,6 @@ class _Importer:
         self.categories.update({(c.parent_id, c.name): c.pk for c in made_children})
         if made or made_children:
             self.report.count("categories").created += len(made) + len(made_children)
-
-    def _created_entries(self, model, objects) -> None:
-        content_type = ContentType.objects.get_for_model(model)
-        JournalEntry.objects.bulk_create(
-            [
-                JournalEntry(
-                    content_type=content_type,
-                    object_id=o.pk,
-                    kind=JournalKind.CREATED,
-                    new_value=str(o),
-                    occurred_at=self.now,
-                    recorded_at=self.now,
-                )
-                for o in objects
-            ]
-        )
 
     def _cis(self, wanted: set[str]) -> None:
         missing = sorted(v for v in wanted if v not in self.cis)
@@ -1083,23 +986,7 @@ class _Importer:
             journal = self._journal(record, incident)
             new_entries = [entry for key, entry in journal if key not in journaled]
             incident.version = max(version, incident.version) + 1
-            note = "Refreshed from a new ServiceNow import" + (
-                f" (changed: {', '.join(sorted(changed))})." if changed else "."
-            )
-            new_entries.append(
-                [
-                    self.incident_type.pk,
-                    incident.pk,
-                    str(JournalKind.WORK_NOTE),
-                    "",
-                    "",
-                    "",
-                    note,
-                    None,
-                    self.now,
-                    self.now,
-                ]
-            )
+            new_entries.append(self._refreshed_entry(incident.pk, changed))
             entries += new_entries
             incident.updated_at = self.now
             incidents.append(incident)
