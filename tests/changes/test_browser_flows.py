@@ -97,9 +97,10 @@ def test_a_normal_change_is_assessed_scheduled_authorised_by_the_cab_and_on_the_
     _schedule(page, busy_start + dt.timedelta(hours=1), busy_start + dt.timedelta(hours=3))
     conflicts = page.locator("#schedule-conflicts")
     expect(conflicts).to_contain_text("Not scheduled: the window collides.")
+    expect(conflicts).to_be_in_viewport()  # the answer opens at the schedule, not the top
     expect(conflicts.get_by_role("link", name=switch_firmware.number)).to_be_visible()
     expect(conflicts).to_contain_text("Replace the core switch firmware")
-    expect(conflicts).to_contain_text("1 relationship step(s)")
+    expect(conflicts).to_contain_text("1 relationship step from")
     expect(page.locator("#schedule")).to_contain_text(
         "To schedule it anyway, give the reason for overriding these conflicts."
     )

@@ -69,7 +69,9 @@ class ChangeForm(forms.Form):
         to_field_name="code",
     )
     title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     country = forms.ModelChoiceField(
         label=_("Country"), queryset=Country.objects.order_by("name"), required=False
     )
@@ -88,10 +90,14 @@ class ChangeForm(forms.Form):
     )
     is_cab_required = forms.BooleanField(label=_("CAB required"), required=False, initial=True)
     implementation_plan = forms.CharField(
-        label=_("Implementation plan"), widget=forms.Textarea, required=False
+        label=_("Implementation plan"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
-    backout_plan = forms.CharField(label=_("Back-out plan"), widget=forms.Textarea, required=False)
-    test_plan = forms.CharField(label=_("Test plan"), widget=forms.Textarea, required=False)
+    backout_plan = forms.CharField(
+        label=_("Back-out plan"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    test_plan = forms.CharField(
+        label=_("Test plan"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
     def __init__(self, *args, user=None, change=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -263,7 +269,9 @@ class CalendarFilterForm(forms.Form):
 class ReleaseForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
     version_label = forms.CharField(label=_("Version"), max_length=40)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     service = forms.ModelChoiceField(
         label=_("Service"), queryset=Service.objects.order_by("name"), required=False
     )
