@@ -18,6 +18,7 @@ urlpatterns = [
     path("knowledge/", include("itsmo.knowledge.urls")),
     path("changes/", include("itsmo.changes.urls")),
     path("portal/", include("itsmo.portal.urls")),
+    path("search/", include("itsmo.search.urls")),
     path("surveys/", include("itsmo.surveys.urls")),
     path("", include("itsmo.web.urls")),
 ]

@@ -16,6 +16,13 @@ from itsmo.incidents.models import Incident
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Read in English unless a test says otherwise (another test may leave a language on)."""
+    with translation.override("en"):
+        yield
+
+
 def shown(field: str, old: str = "", new: str = "", kind: str = JournalKind.FIELD_CHANGE):
     entry = JournalEntry(
         content_type=ContentType.objects.get_for_model(Incident),
