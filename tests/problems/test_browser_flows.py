@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from itsmo.knowledge.models import Article, ArticleType, State as ArticleState
@@ -59,9 +58,6 @@ def test_analyst_makes_a_known_error_and_its_workaround_shows_in_knowledge(
     expect(page.locator("#incidents tbody")).to_contain_text(incident_mexico.number)
     incident_mexico.refresh_from_db()
     assert incident_mexico.problem == problem
-    # Linking bumped the problem's version, the forms around still hold the old one
-    # (see test_linking_an_incident_leaves_the_other_forms_of_the_page_current).
-    page.reload()
 
     # Root-cause analysis, then the root cause and the workaround, then known error.
     page.locator("#state").get_by_role("button", name="Start root-cause analysis").click()
@@ -116,12 +112,6 @@ def test_analyst_makes_a_known_error_and_its_workaround_shows_in_knowledge(
     screenshot(outsider, "problems-other-region-404")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: linking an incident (htmx) bumps the problem's version but only swaps "
-    "#incidents, so the next transition or save from the same page is refused as a 409 "
-    "conflict; once fixed, drop this mark and the page.reload() in the flow above",
-)
 def test_linking_an_incident_leaves_the_other_forms_of_the_page_current(
     sign_in, agent_mexico, problem_mexico, incident_mexico
 ):

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from itsmo.accounts.decorators import staff_required
 from itsmo.core import journal
@@ -302,8 +303,7 @@ def link_incidents(request, number: str):
     else:
         status = 422
     if request.htmx:
-        context = _incidents_context(request, services.reload(problem), form)
-        return render(request, "problems/_incidents.html", context, status=status)
+        return _incidents_fragment(request, problem, form, status)
     return _render_detail(request, problem, status=status, link_form=form)
 
 
@@ -319,9 +319,21 @@ def unlink_incident(request, number: str, incident: str):
     except DomainError as error:
         _fail(request, error)
     if request.htmx:
-        context = _incidents_context(request, services.reload(problem))
-        return render(request, "problems/_incidents.html", context)
+        return _incidents_fragment(request, problem)
     return redirect("problems:detail", problem.number)
+
+
+def _incidents_fragment(request, problem, form=None, status=200):
+    """The linked incidents, redrawn in place. Linking bumps the problem's version, so the
+    page is told the new one for its other forms (``itsmo:version`` in itsmo.js)."""
+    problem = services.reload(problem)
+    response = render(
+        request,
+        "problems/_incidents.html",
+        _incidents_context(request, problem, form),
+        status=status,
+    )
+    return trigger_client_event(response, "itsmo:version", {"value": problem.version})
 
 
 @staff_required

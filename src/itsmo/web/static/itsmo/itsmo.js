@@ -37,6 +37,15 @@
     });
   });
 
+  // A partial update that changed the record's version (linking an incident to a problem,
+  // say) announces the new one (the HX-Trigger event "itsmo:version", sent with django-htmx's trigger_client_event):
+  // the page's other forms then carry it, instead of failing as a stale edit.
+  document.body.addEventListener("itsmo:version", function (event) {
+    document.querySelectorAll('form input[name="version"]').forEach(function (input) {
+      input.value = String(event.detail.value);
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { setUp(document); });
   document.addEventListener("htmx:load", function (event) { setUp(event.detail.elt); });
 })();
