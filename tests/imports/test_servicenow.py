@@ -319,3 +319,15 @@ def test_the_itsmo_command_maps_import_servicenow_events():
         "--dry-run",
     ]
     assert "import servicenow-events" in COMMANDS
+
+
+def test_imported_incidents_and_problems_are_searchable(tmp_path, smo_analyst):
+    from itsmo.search import services as search
+
+    servicenow.import_events(write(tmp_path, first_incidents(400)), servicenow.Options(index=True))
+    problems = list(Problem.objects.filter(external_source="servicenow"))
+    assert problems, "the sample should reference problems"
+    for problem in problems[:5]:
+        assert list(search.search(Problem, problem.number, smo_analyst)) == [problem]
+    incident = Incident.objects.filter(external_source="servicenow").first()
+    assert list(search.search(Incident, incident.number, smo_analyst)) == [incident]

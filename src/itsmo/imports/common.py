@@ -651,11 +651,16 @@ class Importer:
     def _index_incidents(self, references: list[str]) -> None:
         """Refresh the search documents of the incidents imported with ``references``
         (unless ``--no-index``)."""
-        if not self.options.index:
-            return
-        from itsmo.search import services as search
-
         pks = Incident.objects.filter(
             external_source=self.source, external_reference__in=references
         ).values_list("pk", flat=True)
-        search.index_many(Incident, list(pks))
+        self._index(Incident, list(pks))
+
+    def _index(self, model, pks: list[int]) -> None:
+        """Write the search documents of these records of a searchable ``model`` (unless
+        ``--no-index``)."""
+        if not self.options.index or not pks:
+            return
+        from itsmo.search import services as search
+
+        search.index_many(model, pks)

@@ -717,6 +717,7 @@ class _Importer(Importer):
             ]
         )
         self._created_entries(Problem, made)
+        self._index(Problem, [p.pk for p in made])
         self.problems.update({p.external_reference: p.pk for p in made})
         self.report.count("problems").created += len(made)
 
