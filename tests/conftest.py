@@ -81,6 +81,18 @@ def _numbering_restarts_after_a_committing_test(request, django_db_blocker):
             cursor.execute(f'DROP SEQUENCE "{name}"')
 
 
+@pytest.fixture
+def signed_in(client):
+    """``signed_in(user)``: the test client, signed in as ``user``, reading English."""
+
+    def sign_in(user):
+        accounts.update_preferences(user, language="en")
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from itsmo.accounts import services as accounts
 from itsmo.catalog import services as catalog
 from itsmo.cmdb import services as cmdb
 from itsmo.cmdb.demo import ensure_standard_classes
 from itsmo.cmdb.models import CIClass
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        accounts.update_preferences(user, language="en")
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

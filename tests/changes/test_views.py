@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from itsmo.accounts import services as accounts
 from itsmo.changes import services
 from itsmo.changes.models import Change, ChangeType, Status
 
@@ -17,6 +18,7 @@ from .conftest import LOW_ANSWERS, MONDAY
 
 @pytest.fixture
 def browser(agent_mexico):
+    accounts.update_preferences(agent_mexico, language="en")
     client = Client()
     client.force_login(agent_mexico)
     return client

@@ -7,19 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from itsmo.accounts import services as accounts
 from itsmo.cmdb import services as cmdb
 from itsmo.cmdb.models import CI, CIStatus
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        accounts.update_preferences(user, language="en")
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

@@ -5,22 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from itsmo.accounts import services as accounts
 from itsmo.knowledge import services as knowledge
 from itsmo.problems import services as problems
 from tests.knowledge.conftest import knowledge_manager  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        accounts.update_preferences(user, language="en")
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 @pytest.fixture

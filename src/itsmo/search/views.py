@@ -81,29 +81,23 @@ class Section:
 
 
 def _incident_rows(incidents, user) -> list[dict]:
-    return [
-        {
-            "number": i.number,
-            "title": i.short_description,
-            "state": i.get_status_display(),
-            "when": i.opened_at,
-            "url": _incident_url(i, user),
-        }
-        for i in incidents
-    ]
+    return [_row(i, i.short_description, i.opened_at, _incident_url(i, user)) for i in incidents]
 
 
 def _problem_rows(problems, user) -> list[dict]:
     return [
-        {
-            "number": p.number,
-            "title": p.title,
-            "state": p.get_status_display(),
-            "when": p.opened_at,
-            "url": reverse("problems:detail", args=[p.number]),
-        }
-        for p in problems
+        _row(p, p.title, p.opened_at, reverse("problems:detail", args=[p.number])) for p in problems
     ]
+
+
+def _row(record, title: str, when, url: str) -> dict:
+    return {
+        "number": record.number,
+        "title": title,
+        "state": record.get_status_display(),
+        "when": when,
+        "url": url,
+    }
 
 
 def _article_rows(articles, user) -> list[dict]:
