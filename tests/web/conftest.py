@@ -19,3 +19,6 @@ def agent_client(client, agent_mexico):
     accounts.update_preferences(agent_mexico, language="en")
     client.force_login(agent_mexico)
     return client
+
+
+from tests.incidents.conftest import open_mexico_incident  # noqa: E402, F401

@@ -1,33 +1,15 @@
 """Admin: look, don't touch. Records change only through services.py (one write path,
-journaled); CI classes and their attributes are configuration and stay editable."""
+journaled)."""
 
 from django.contrib import admin
+
+from itsmo.core.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import BusinessProcess, RequestOffering, Service, ServiceProcess
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ServiceProcessInline(admin.TabularInline):
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
+class ServiceProcessInline(ReadOnlyInline):
     model = ServiceProcess
-    extra = 0
 
 
 @admin.register(BusinessProcess)

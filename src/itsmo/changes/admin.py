@@ -4,6 +4,8 @@ services.py, journaled)."""
 
 from django.contrib import admin
 
+from itsmo.core.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import (
     Approval,
     ApprovalRequest,
@@ -14,17 +16,6 @@ from .models import (
     Deployment,
     Release,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApprovalRule)
@@ -70,17 +61,6 @@ class ChangeAdmin(ReadOnlyAdmin):
     )
     list_filter = ("type", "status", "risk")
     search_fields = ("number", "title")
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ApprovalInline(ReadOnlyInline):

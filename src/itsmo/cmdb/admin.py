@@ -3,18 +3,9 @@ journaled); CI classes and their attributes are configuration and stay editable.
 
 from django.contrib import admin
 
+from itsmo.core.admin import ReadOnlyAdmin
+
 from .models import CI, CIAttribute, CIClass, Relationship, ServiceCI
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CIAttributeInline(admin.TabularInline):

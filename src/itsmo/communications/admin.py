@@ -4,21 +4,11 @@ quarantine as its own list. Rows change only through the services."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from itsmo.core.admin import ReadOnlyAdmin
 from itsmo.core.errors import DomainError
 
 from . import intake, services
 from .models import InboundMessage, InboundStatus, Notification, QuarantinedMessage
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
