@@ -16,31 +16,13 @@ from itsmo.problems.models import Problem, Status
 from itsmo.search import services as search
 from itsmo.search.models import SearchDocument
 from tests.conftest import make_user
+from tests.search.conftest import stored
 
 pytestmark = pytest.mark.django_db
 
 
 def numbers(query, user, **kwargs):
     return [p.number for p in search.search(Problem, query, user, **kwargs)]
-
-
-def stored(problem) -> tuple:
-    """What the index holds for ``problem``: its text (as the engine keeps it) and scope."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT vector::text, country_id, region_id FROM search_searchdocument"
-                " WHERE problem_id = %s",
-                [problem.pk],
-            )
-        else:
-            cursor.execute(
-                "SELECT f.title, f.body, f.comments, d.country_id, d.region_id"
-                " FROM search_searchdocument d JOIN search_fts f ON f.rowid = d.id"
-                " WHERE d.problem_id = %s",
-                [problem.pk],
-            )
-        return tuple(cursor.fetchall())
 
 
 @pytest.fixture

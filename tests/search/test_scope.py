@@ -15,31 +15,13 @@ from itsmo.organization.models import Country
 from itsmo.search import services as search
 from itsmo.search.models import SearchDocument
 from tests.conftest import make_user
+from tests.search.conftest import stored
 
 pytestmark = pytest.mark.django_db
 
 
 def numbers(query, user, model=Incident):
     return sorted(record.number for record in search.search(model, query, user))
-
-
-def stored(incident) -> tuple:
-    """What the index holds for ``incident``: its text (as the engine keeps it) and scope."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT vector::text, country_id, region_id FROM search_searchdocument"
-                " WHERE incident_id = %s",
-                [incident.pk],
-            )
-        else:
-            cursor.execute(
-                "SELECT f.title, f.body, f.comments, d.country_id, d.region_id"
-                " FROM search_searchdocument d JOIN search_fts f ON f.rowid = d.id"
-                " WHERE d.incident_id = %s",
-                [incident.pk],
-            )
-        return tuple(cursor.fetchall())
 
 
 @pytest.fixture
