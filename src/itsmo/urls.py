@@ -19,6 +19,7 @@ urlpatterns = [
     path("changes/", include("itsmo.changes.urls")),
     path("portal/", include("itsmo.portal.urls")),
     path("search/", include("itsmo.search.urls")),
+    path("service-levels/", include("itsmo.slm.urls")),
     path("surveys/", include("itsmo.surveys.urls")),
     path("", include("itsmo.web.urls")),
 ]

@@ -36,6 +36,8 @@ def created(api_as, agent_mexico, erp, p2_sla, end_user_mexico):
         ("POST", "/incidents/INC0001001/transitions"),
         ("GET", "/sla-definitions"),
         ("POST", "/sla-definitions"),
+        ("GET", "/sla-definitions/1"),
+        ("PATCH", "/sla-definitions/1"),
     ],
 )
 def test_anonymous_is_401(api_as, method, path):
@@ -221,6 +223,33 @@ def test_sla_definitions(api_as, admin_user, agent_mexico, end_user_mexico, p2_s
     assert created.status_code == 201, created.content
     assert created.json()["country"] == "MX" and created.json()["pause_states"] == ["on_hold"]
     assert SLADefinition.objects.count() == 2
+
+
+def test_patch_sla_definition(api_as, admin_user, agent_mexico, end_user_mexico, p2_sla):
+    path = f"/sla-definitions/{p2_sla.pk}"
+    read = api_as(agent_mexico).get(path).json()
+    assert (read["name"], read["version"]) == ("P2 standard", 1)
+    assert_problem(api_as(end_user_mexico).get(path), 403)
+    assert_problem(api_as(agent_mexico).get("/sla-definitions/999999"), 404)
+    change = {"version": 1, "resolution_target_minutes": 480, "country": "MX"}
+    assert_problem(api_as(agent_mexico).request("PATCH", path, change), 403)
+    admin = api_as(admin_user)
+    assert_problem(admin.request("PATCH", path, {**change, "country": "ZZ"}), 422, "country")
+    assert_problem(admin.request("PATCH", path, {"version": 1, "name": None}), 422, "name")
+    assert_problem(
+        admin.request("PATCH", path, {"version": 1, "warning_thresholds": [100]}),
+        422,
+        "warning_thresholds",
+    )
+    changed = admin.request("PATCH", path, change)
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert (body["resolution_target_minutes"], body["country"], body["version"]) == (480, "MX", 2)
+    assert_problem(admin.request("PATCH", path, {"version": 1, "is_active": False}), 409)
+    cleared = admin.request("PATCH", path, {"version": 2, "country": None}).json()
+    assert cleared["country"] is None and cleared["version"] == 3
+    p2_sla.refresh_from_db()
+    assert p2_sla.is_active and p2_sla.resolution_target_minutes == 480
 
 
 def test_the_journal_registry_knows_incidents(api_as, created, agent_mexico, agent_brazil):

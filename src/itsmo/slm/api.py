@@ -9,7 +9,7 @@ from itsmo.accounts.models import SupportGroup
 from itsmo.api.helpers import code_of as _code
 from itsmo.api.pagination import PagePagination
 from itsmo.catalog.models import Service
-from itsmo.core.errors import PermissionDenied, ValidationFailed
+from itsmo.core.errors import NotFound, PermissionDenied, ValidationFailed
 from itsmo.organization.models import BusinessCalendar, BusinessUnit, Country, Region
 
 from . import services
@@ -85,6 +85,40 @@ class SLADefinitionIn(Schema):
     is_active: bool = True
 
 
+class SLADefinitionPatch(Schema):
+    """The fields to change (absent: unchanged; null clears a condition or a target)."""
+
+    version: int = Field(..., description="the version you read; a stale one is a 409")
+    name: str | None = Field(None, min_length=1, max_length=150)
+    description: str | None = None
+    service: str | None = None
+    priority: int | None = Field(None, ge=1, le=5)
+    country: str | None = None
+    region: str | None = None
+    business_unit: str | None = None
+    support_group: str | None = None
+    response_target_minutes: int | None = Field(None, ge=1)
+    resolution_target_minutes: int | None = Field(None, ge=1)
+    calendar: str | None = None
+    pause_states: list[str] | None = None
+    on_priority_change: PriorityChange | None = None
+    warning_thresholds: list[int] | None = None
+    is_active: bool | None = None
+
+
+#: Fields that name another record, with how to find it; ``None`` clears them.
+_REFERENCES = {
+    "service": (Service, "code"),
+    "country": (Country, "code"),
+    "region": (Region, "code"),
+    "business_unit": (BusinessUnit, "code"),
+    "support_group": (SupportGroup, "code"),
+    "calendar": (BusinessCalendar, "name"),
+}
+#: Fields that may be null (a blank condition, a missing target).
+_NULLABLE = {*_REFERENCES, "priority", "response_target_minutes", "resolution_target_minutes"}
+
+
 def _lookup(model, value: str | None, field: str, attr: str = "code"):
     if not value:
         return None
@@ -129,3 +163,50 @@ def create_definition(request, payload: SLADefinitionIn):
     data["calendar"] = _lookup(BusinessCalendar, data["calendar"], "calendar", "name")
     definition = services.create_definition(actor=request.user, **data)
     return Status(201, definition)
+
+
+def _staff_definition(request, definition_id: int) -> SLADefinition:
+    if not request.user.is_staff_member:
+        raise PermissionDenied("SLA definitions are for service management staff")
+    found = SLADefinition.objects.select_related(
+        "service", "country", "region", "business_unit", "support_group", "calendar"
+    ).filter(pk=definition_id)
+    definition = found.first()
+    if definition is None:
+        raise NotFound(f"no SLA definition {definition_id}")
+    return definition
+
+
+@router.get(
+    "/sla-definitions/{definition_id}",
+    response=SLADefinitionOut,
+    summary="One SLA or OLA definition (staff)",
+)
+def get_definition(request, definition_id: int):
+    return _staff_definition(request, definition_id)
+
+
+@router.patch(
+    "/sla-definitions/{definition_id}",
+    response=SLADefinitionOut,
+    summary="Change an SLA or OLA definition (administrators, process owners)",
+    description=(
+        "Requires the `version` you read (stale: 409). Applies to incidents opened from now "
+        "on; running clocks keep the target they started with. The kind and record type "
+        "stay; `is_active: false` stops new clocks."
+    ),
+)
+def patch_definition(request, definition_id: int, payload: SLADefinitionPatch):
+    definition = _staff_definition(request, definition_id)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    changes = {}
+    for name, value in data.items():
+        if value is None and name not in _NULLABLE:
+            raise ValidationFailed(f"{name} cannot be null", field=name)
+        if name in _REFERENCES:
+            model, attr = _REFERENCES[name]
+            value = _lookup(model, value, name, attr)
+        changes[name] = value
+    services.update_definition(definition, actor=request.user, version=version, **changes)
+    return _staff_definition(request, definition_id)

@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from itsmo.core import config_cache, journal, rows
 from itsmo.core.errors import PermissionDenied, ValidationFailed
+from itsmo.core.versioning import save_versioned
 from itsmo.organization.calendar import Calendar
 from itsmo.organization.services import calendar_for, calendar_for_country, default_calendar
 
@@ -107,6 +108,55 @@ def create_definition(*, actor=None, **values) -> SLADefinition:
     _check_definition(definition)
     definition.save()
     journal.record_created(definition, actor)
+    return definition
+
+
+#: What an edit may change; the kind and the record type stay (clocks exist of them).
+EDITABLE_DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "service",
+    "priority",
+    "country",
+    "region",
+    "business_unit",
+    "support_group",
+    "response_target_minutes",
+    "resolution_target_minutes",
+    "calendar",
+    "pause_states",
+    "on_priority_change",
+    "warning_thresholds",
+    "is_active",
+)
+
+
+@transaction.atomic
+def update_definition(
+    definition: SLADefinition, *, actor=None, version: int | None, **changes
+) -> SLADefinition:
+    """Change a definition (``EDITABLE_DEFINITION_FIELDS``); a stale ``version`` is refused.
+
+    A clock copies its target and warning thresholds when it starts, so new targets apply
+    to records opened from now on (and to the clocks a later priority change re-baselines);
+    the calendar and the pause states are read at each clock update, so a corrected
+    calendar reaches the running clocks too. Deactivating stops new attachments.
+    """
+    _require_admin(actor)
+    unknown = sorted(set(changes) - set(EDITABLE_DEFINITION_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"{unknown[0]} cannot be changed", field=unknown[0])
+    old = {name: getattr(definition, name) for name in changes}
+    for name, value in changes.items():
+        setattr(definition, name, value)
+    _check_definition(definition)
+    changed = {name: (old[name], getattr(definition, name)) for name in changes}
+    changed = {name: pair for name, pair in changed.items() if pair[0] != pair[1]}
+    if not changed:
+        return definition
+    save_versioned(definition, version, list(changed))
+    config_cache.bulk_written(SLADefinition)  # an UPDATE sends no post_save
+    journal.record_changes(definition, actor, changed)
     return definition
 
 

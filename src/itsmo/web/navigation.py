@@ -155,6 +155,16 @@ SECTIONS: tuple[Section, ...] = (
                 ),
             ),
             Entry(
+                key="service-levels",
+                label=_("Service levels"),
+                url_name="slm:definitions",
+                roles=STAFF,
+                summary=_(
+                    "The SLAs agreed with the business and the OLAs of the support groups, "
+                    "and how well they are met."
+                ),
+            ),
+            Entry(
                 key="knowledge",
                 label=_("Knowledge"),
                 url_name="knowledge:list",

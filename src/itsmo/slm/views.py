@@ -1,0 +1,171 @@
+"""Service-level pages: the SLA and OLA definitions (read by staff, written by
+administrators and process owners) and the compliance report.
+
+Views parse a form, call ``services``, render. The report reads ``services.compliance``
+scoped to the incidents the reader may see.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from itsmo.accounts.decorators import staff_required
+from itsmo.accounts.models import Role, SupportGroup
+from itsmo.catalog.models import Service
+from itsmo.core import journal
+from itsmo.core.errors import DomainError, StaleVersion
+from itsmo.incidents.models import Priority, Status
+from itsmo.organization.models import Country, Region
+
+from . import services
+from .forms import GROUP_BY, ComplianceForm, DefinitionForm
+from .models import DefinitionKind, SLADefinition
+
+#: Who may define SLAs (``services`` enforces it; the pages hide what others cannot do).
+EDITORS = (Role.ADMINISTRATOR, Role.PROCESS_OWNER)
+
+
+def _may_edit(user) -> bool:
+    return user.has_role(*EDITORS)
+
+
+def _add_error(form, error: DomainError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+@staff_required
+@require_GET
+def definition_list(request):
+    definitions = SLADefinition.objects.select_related(
+        "service", "country", "region", "business_unit", "support_group", "calendar"
+    ).order_by("-is_active", "kind", "priority", "name")
+    definitions = list(definitions)
+    for definition in definitions:
+        definition.pause_labels = [
+            str(Status(state).label) for state in definition.pause_states if state in Status.values
+        ]
+    return render(
+        request,
+        "slm/definition_list.html",
+        {"definitions": definitions, "may_edit": _may_edit(request.user)},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def definition_new(request):
+    if not _may_edit(request.user):
+        raise Forbidden
+    form = DefinitionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            definition = services.create_definition(actor=request.user, **form.values())
+        except DomainError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, _("Definition “%(name)s” created.") % {"name": definition})
+            return redirect("slm:definitions")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "slm/definition_form.html", {"form": form, "definition": None}, status=status
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def definition_edit(request, pk: int):
+    definition = get_object_or_404(SLADefinition, pk=pk)
+    may_edit = _may_edit(request.user)
+    if request.method == "POST" and not may_edit:
+        raise Forbidden
+    form = DefinitionForm(request.POST or None, definition=definition)
+    if not may_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = int(request.POST.get("version") or 0) or None
+            services.update_definition(
+                definition, actor=request.user, version=version, **form.changes()
+            )
+        except StaleVersion:
+            form.add_error(
+                None,
+                _("Someone else changed this definition meanwhile. Reload it to see their change."),
+            )
+        except DomainError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, _("Definition “%(name)s” saved.") % {"name": definition})
+            return redirect("slm:definitions")
+    status = 422 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "definition": definition,
+        "may_edit": may_edit,
+        "timeline": journal.timeline(definition),
+    }
+    return render(request, "slm/definition_form.html", context, status=status)
+
+
+def _labels(dimension: str, ids: set) -> dict:
+    """Display names of the ids a compliance row holds for ``dimension``."""
+    ids = {i for i in ids if i is not None}
+    if dimension == "priority":
+        return {value: label for value, label in Priority.choices}
+    model = {
+        "service": Service,
+        "group": SupportGroup,
+        "country": Country,
+        "region": Region,
+        "definition": SLADefinition,
+    }.get(dimension)
+    if model is None or not ids:
+        return {}
+    return {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)}
+
+
+@staff_required
+@require_GET
+def compliance(request):
+    form = ComplianceForm(request.GET)
+    report = form.report()
+    dimension = report["group_by"]
+    rows = services.compliance(
+        report["start"],
+        report["end"],
+        group_by=[dimension],
+        kind=report["kind"],
+        metric=report["metric"],
+        user=request.user,
+    )
+    labels = _labels(dimension, {row[dimension] for row in rows})
+    for row in rows:
+        value = row[dimension]
+        if value is None:
+            row["label"] = _("(none)")
+        elif dimension == "month":
+            row["label"] = value
+        else:
+            row["label"] = labels.get(value, value)
+        row["percent"] = None if row["compliance"] is None else round(100 * row["compliance"], 1)
+    total = sum(row["total"] for row in rows)
+    met = sum(row["met"] for row in rows)
+    context = {
+        "form": form,
+        "report": report,
+        "rows": rows,
+        "dimension_label": dict(GROUP_BY)[dimension],
+        "is_month": dimension == "month",
+        "total": total,
+        "met": met,
+        "breached": total - met,
+        "overall": round(100 * met / total, 1) if total else None,
+        "is_ola": report["kind"] == DefinitionKind.OLA,
+    }
+    return render(request, "slm/compliance.html", context)
