@@ -1,6 +1,6 @@
 """End to end in a real browser: a process owner defines a P1 SLA from the navigation,
 then reads this month's compliance by priority, where a met and a breached P2 incident
-make 50 %."""
+make 50 %; an administrator closes a day on a business calendar and opens it again."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from itsmo.accounts.models import Role
 from itsmo.incidents import services
+from itsmo.organization import services as organization
 from itsmo.slm.models import SLADefinition
 from tests.browser import MARKS, screenshot
 from tests.conftest import make_user
@@ -62,3 +63,25 @@ def test_process_owner_defines_an_sla_and_reads_compliance(
     expect(report.locator("tbody tr")).to_contain_text("50.0 %")
     expect(page.locator(".slm-summary__big")).to_have_text("50.0 %")
     screenshot(page, "slm-compliance")
+
+
+def test_administrator_closes_a_day_on_a_business_calendar(sign_in, admin_user, mexico):
+    calendar = organization.create_standard_calendar("Mexico office", "America/Mexico_City", "MX")
+    day = timezone.localdate() + dt.timedelta(days=40)
+    page = sign_in(admin_user)
+    page.goto("/service-levels/")
+    page.get_by_role("link", name="Calendars").click()
+    page.get_by_role("link", name="Mexico office").click()
+    expect(page.locator(".slm-week")).to_contain_text("08:00–18:00")  # noqa: RUF001
+    expect(page.locator(".slm-days")).to_contain_text("Independence Day")
+    page.fill("#id_date", day.isoformat())
+    page.fill("#id_name", "Plant shutdown")
+    page.get_by_role("button", name="Add day").click()
+    expect(page.locator(".messages")).to_contain_text(f"{day.isoformat()} added to the calendar.")
+    row = page.locator(".slm-days tr", has_text="Plant shutdown")
+    expect(row).to_contain_text("Closed")
+    screenshot(page, "slm-calendar")
+    assert calendar.exceptions.get().date == day
+    row.get_by_role("button", name="Remove").click()
+    expect(page.locator(".messages")).to_contain_text("removed from the calendar")
+    assert not calendar.exceptions.exists()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from itsmo.accounts.models import Role
 from itsmo.core.errors import PermissionDenied, StaleVersion, ValidationFailed
 from itsmo.incidents import services
+from itsmo.organization import services as organization
 from itsmo.slm import services as slm
 from itsmo.slm.models import Metric, SLAClock, SLADefinition
 from tests.conftest import make_user
@@ -181,3 +183,64 @@ def test_compliance_report_refuses_an_end_before_the_start(signed_in, agent_mexi
     page = signed_in(agent_mexico).get("/service-levels/compliance/" + query)
     assert page.status_code == 200
     assert "The end comes before the start." in page.content.decode()
+
+
+# -- business calendars --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mexico_calendar(mexico):
+    calendar = organization.create_standard_calendar("Mexico office", "America/Mexico_City", "MX")
+    mexico.calendar = calendar
+    mexico.save(update_fields=["calendar"])
+    return calendar
+
+
+def test_staff_read_the_calendars_with_hours_and_public_holidays(
+    signed_in, agent_mexico, mexico_calendar
+):
+    client = signed_in(agent_mexico)
+    listing = client.get("/service-levels/calendars/").content.decode()
+    assert "Mexico office" in listing and "America/Mexico_City" in listing
+    assert "Mon 08:00–18:00" in listing  # noqa: RUF001
+    page = client.get(f"/service-levels/calendars/{mexico_calendar.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Independence Day" in html  # within any twelve months
+    assert "Add a day" not in html  # only administrators change calendars
+    response = client.post(
+        f"/service-levels/calendars/{mexico_calendar.pk}/",
+        {"date": "2027-03-03", "name": "Shutdown"},
+    )
+    assert response.status_code == 403
+    assert not mexico_calendar.exceptions.exists()
+
+
+def test_an_administrator_closes_a_day_and_the_clocks_count_it(
+    signed_in, admin_user, mexico_calendar
+):
+    client = signed_in(admin_user)
+    path = f"/service-levels/calendars/{mexico_calendar.pk}/"
+    day = timezone.localdate() + dt.timedelta(days=30)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    before = organization.calendar_for(mexico_calendar)
+    assert before.working_intervals(day)
+    response = client.post(path, {"date": day.isoformat(), "name": "Plant shutdown"})
+    assert response.status_code == 302
+    assert "Plant shutdown" in client.get(path).content.decode()
+    mexico_calendar.refresh_from_db()
+    assert not organization.calendar_for(mexico_calendar).working_intervals(day)
+
+    again = client.post(path, {"date": day.isoformat(), "name": "Twice"})
+    assert again.status_code == 422
+    assert "already has an exception" in again.content.decode()
+    bad = client.post(path, {"date": "31/02/2027", "name": "Nope"})
+    assert bad.status_code == 422 and "Enter a valid date." in bad.content.decode()
+    assert mexico_calendar.exceptions.count() == 1
+
+    removed = client.post(f"{path}exceptions/{day.isoformat()}/remove/")
+    assert removed.status_code == 302
+    assert not mexico_calendar.exceptions.exists()
+    mexico_calendar.refresh_from_db()
+    assert organization.calendar_for(mexico_calendar).working_intervals(day)

@@ -458,6 +458,37 @@ def remove_calendar_exception(calendar: BusinessCalendar, day: date, *, actor=No
         journal.record_changes(calendar, actor, {f"exception {day}": (row.name, "")})
 
 
+def days_off(calendar: BusinessCalendar, start: date, end: date) -> list[dict[str, Any]]:
+    """The calendar's public holidays and its own exceptions from ``start`` to ``end``
+    (both included), by date, for people to read: each with ``date``, ``name``, ``source``
+    (``"public"`` or ``"custom"``) and ``is_working_day`` (a custom exception that works a
+    public holiday). Weekends without working periods are not listed."""
+    found: dict[date, dict[str, Any]] = {}
+    if calendar.holiday_country and not calendar.is_24x7:
+        named = holidays_package.country_holidays(
+            calendar.holiday_country,
+            subdiv=calendar.holiday_subdivision or None,
+            years=range(start.year, end.year + 1),
+        )
+        for day, name in named.items():
+            if start <= day <= end:
+                found[day] = {
+                    "date": day,
+                    "name": name,
+                    "source": "public",
+                    "is_working_day": False,
+                }
+    for row in calendar.exceptions.filter(date__gte=start, date__lte=end):
+        found[row.date] = {
+            "date": row.date,
+            "name": row.name,
+            "source": "custom",
+            "is_working_day": row.is_working_day,
+            "public_name": found.get(row.date, {}).get("name", ""),
+        }
+    return [found[day] for day in sorted(found)]
+
+
 # -- reading calendars for SLA arithmetic ------------------------------------------------------
 
 

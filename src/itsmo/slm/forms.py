@@ -244,3 +244,16 @@ class ComplianceForm(forms.Form):
 
 def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CalendarExceptionForm(forms.Form):
+    """A custom day of a business calendar: closed (plant shutdown) or, on a public
+    holiday, worked as normal."""
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    is_working_day = forms.BooleanField(
+        label=_("Worked as a normal day"),
+        required=False,
+        help_text=_("Tick to work on a day the public calendar marks as a holiday."),
+    )

@@ -7,11 +7,14 @@ scoped to the incidents the reader may see.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from itsmo.accounts.decorators import staff_required
 from itsmo.accounts.models import Role, SupportGroup
@@ -19,10 +22,11 @@ from itsmo.catalog.models import Service
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, StaleVersion
 from itsmo.incidents.models import Priority, Status
-from itsmo.organization.models import Country, Region
+from itsmo.organization import services as organization
+from itsmo.organization.models import BusinessCalendar, Country, Region
 
 from . import services
-from .forms import GROUP_BY, ComplianceForm, DefinitionForm
+from .forms import GROUP_BY, CalendarExceptionForm, ComplianceForm, DefinitionForm
 from .models import DefinitionKind, SLADefinition
 
 #: Who may define SLAs (``services`` enforces it; the pages hide what others cannot do).
@@ -169,3 +173,81 @@ def compliance(request):
         "is_ola": report["kind"] == DefinitionKind.OLA,
     }
     return render(request, "slm/compliance.html", context)
+
+
+# -- business calendars -------------------------------------------------------------------------
+
+#: How far ahead a calendar page lists the days off.
+DAYS_OFF_AHEAD = 365
+
+
+@staff_required
+@require_GET
+def calendar_list(request):
+    calendars = BusinessCalendar.objects.prefetch_related(
+        "working_periods", "countries", "exceptions"
+    ).order_by("name")
+    return render(request, "slm/calendar_list.html", {"calendars": calendars})
+
+
+def _weekly(calendar: BusinessCalendar) -> list[dict]:
+    """Each weekday with its working periods (an empty list: closed)."""
+    labels = dict(calendar.working_periods.model._meta.get_field("weekday").choices)
+    days = [{"label": labels[weekday], "periods": []} for weekday in range(7)]
+    for period in calendar.working_periods.all():
+        days[period.weekday]["periods"].append(period)
+    return days
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def calendar_detail(request, pk: int):
+    calendar = get_object_or_404(BusinessCalendar, pk=pk)
+    may_edit = request.user.has_role(Role.ADMINISTRATOR)
+    if request.method == "POST" and not may_edit:
+        raise Forbidden
+    form = CalendarExceptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization.add_calendar_exception(calendar, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            field = (error.field or "").rpartition(".")[2]
+            form.add_error(field if field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(date)s added to the calendar.")
+                % {"date": form.cleaned_data["date"].isoformat()},
+            )
+            return redirect("slm:calendar", calendar.pk)
+    today = timezone.localdate()
+    context = {
+        "calendar": calendar,
+        "weekly": _weekly(calendar),
+        "days_off": organization.days_off(
+            calendar, today, today + dt.timedelta(days=DAYS_OFF_AHEAD)
+        ),
+        "countries": calendar.countries.order_by("name"),
+        "form": form,
+        "may_edit": may_edit,
+        "timeline": journal.timeline(calendar),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "slm/calendar_detail.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def calendar_exception_remove(request, pk: int, day: str):
+    calendar = get_object_or_404(BusinessCalendar, pk=pk)
+    if not request.user.has_role(Role.ADMINISTRATOR):
+        raise Forbidden
+    try:
+        organization.remove_calendar_exception(
+            calendar, dt.date.fromisoformat(day), actor=request.user
+        )
+    except (DomainError, ValueError) as error:
+        messages.error(request, getattr(error, "message", str(error)))
+    else:
+        messages.success(request, _("%(date)s removed from the calendar.") % {"date": day})
+    return redirect("slm:calendar", calendar.pk)
