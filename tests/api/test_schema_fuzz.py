@@ -1,4 +1,4 @@
-"""Property-based checks of the foundation endpoints against their own OpenAPI description.
+"""Property-based checks of the foundation and SLA-definition endpoints against their own OpenAPI description.
 
 Schemathesis generates requests from the schema (valid and invalid) and checks every answer:
 no 5xx, only documented status codes and content types, bodies matching their schemas.
@@ -14,10 +14,11 @@ from django.db import close_old_connections  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from itsmo.accounts import services as accounts  # noqa: E402
+from itsmo.slm import services as slm  # noqa: E402
 
 FOUNDATION = (
     r"^/api/v1/(me|users|support-groups|tokens|regions|countries|sites|business-units"
-    r"|calendars|journal)"
+    r"|calendars|journal|sla-definitions)"
 )
 
 # Generated cases only (no exhaustive "coverage" phase), to keep the suite quick.
@@ -59,6 +60,7 @@ def keep_test_connection():
 def admin_secret(
     keep_test_connection, admin_user, desk_mexico, field_brazil, calendar_mexico, plant_monterrey
 ):
+    slm.create_definition(name="P2 standard", priority=2, resolution_target_minutes=480)
     _token, secret = accounts.issue_token(admin_user, "fuzz")
     return secret
 
