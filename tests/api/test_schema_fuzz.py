@@ -1,4 +1,5 @@
-"""Property-based checks of the foundation and SLA-definition endpoints against their own OpenAPI description.
+"""Property-based checks of the foundation and SLA-definition endpoints against their own
+OpenAPI description.
 
 Schemathesis generates requests from the schema (valid and invalid) and checks every answer:
 no 5xx, only documented status codes and content types, bodies matching their schemas.

@@ -202,7 +202,7 @@ def test_staff_read_the_calendars_with_hours_and_public_holidays(
     client = signed_in(agent_mexico)
     listing = client.get("/service-levels/calendars/").content.decode()
     assert "Mexico office" in listing and "America/Mexico_City" in listing
-    assert "Mon 08:00–18:00" in listing  # noqa: RUF001
+    assert "Mon–Fri 08:00–18:00" in listing  # noqa: RUF001
     page = client.get(f"/service-levels/calendars/{mexico_calendar.pk}/")
     html = page.content.decode()
     assert page.status_code == 200

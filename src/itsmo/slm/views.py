@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -158,6 +159,8 @@ def compliance(request):
         else:
             row["label"] = labels.get(value, value)
         row["percent"] = None if row["compliance"] is None else round(100 * row["compliance"], 1)
+    if dimension not in ("priority", "month"):  # names read best in alphabetical order
+        rows.sort(key=lambda row: str(row["label"]).casefold())
     total = sum(row["total"] for row in rows)
     met = sum(row["met"] for row in rows)
     context = {
@@ -181,12 +184,40 @@ def compliance(request):
 DAYS_OFF_AHEAD = 365
 
 
+def _week_summary(calendar: BusinessCalendar) -> list[str]:
+    """The working week in a few words: runs of weekdays with the same hours share one
+    entry (``Mon-Fri 08:00-18:00``, with en dashes); closed days are left out."""
+    hours: dict[int, str] = {}
+    for period in calendar.working_periods.all():
+        span = f"{period.start:%H:%M}–{period.end:%H:%M}"  # noqa: RUF001
+        known = hours.get(period.weekday)
+        hours[period.weekday] = f"{known}, {span}" if known else span
+    summary, weekday = [], 0
+    while weekday < 7:
+        if weekday not in hours:
+            weekday += 1
+            continue
+        last = weekday
+        while last + 1 < 7 and hours.get(last + 1) == hours[weekday]:
+            last += 1
+        days = str(WEEKDAYS_ABBR[weekday])
+        if last > weekday:
+            days += f"–{WEEKDAYS_ABBR[last]}"  # noqa: RUF001
+        summary.append(f"{days} {hours[weekday]}")
+        weekday = last + 1
+    return summary
+
+
 @staff_required
 @require_GET
 def calendar_list(request):
-    calendars = BusinessCalendar.objects.prefetch_related(
-        "working_periods", "countries", "exceptions"
-    ).order_by("name")
+    calendars = list(
+        BusinessCalendar.objects.prefetch_related(
+            "working_periods", "countries", "exceptions"
+        ).order_by("name")
+    )
+    for calendar in calendars:
+        calendar.week_summary = _week_summary(calendar)
     return render(request, "slm/calendar_list.html", {"calendars": calendars})
 
 
