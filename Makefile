@@ -29,8 +29,10 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	ITSMO_VAR_DIR=$$(mktemp -d) $(ITSMO) makemigrations --check --dry-run
 
+# The whole-file imports of the real data sets (marker `slow`, minutes each) run once: on
+# the PostgreSQL leg, or on SQLite when no PostgreSQL answers (scripts/postgres_leg.py).
 test-sqlite: install
-	ITSMO_DATABASE_URL= $(PYTEST)
+	ITSMO_DATABASE_URL= $(PYTEST) -m "not slow"
 
 test-postgres: install
 	$(BIN)/python scripts/postgres_leg.py $(PYTEST)
