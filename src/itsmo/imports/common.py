@@ -31,6 +31,7 @@ import json
 import os
 import time
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -332,7 +333,7 @@ class Progress:
         self.stream.flush()
 
 
-class WallClockParser:
+class WallClockParser(ABC):
     """Wall-clock times of one zone -> aware UTC datetimes, cached by their text.
 
     A subclass reads its source's layouts in :meth:`parse` (naive local time, or
@@ -361,8 +362,10 @@ class WallClockParser:
         self.cache[text] = value
         return value
 
+    @abstractmethod
     def parse(self, text: str, column: str) -> datetime:
-        raise NotImplementedError
+        """The naive local time ``text`` holds, in the source's layouts; raises
+        :class:`RowRejected` naming ``column`` when it is none of them."""
 
 
 def describe(values: dict[str, Any]) -> str:
