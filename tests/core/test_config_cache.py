@@ -102,3 +102,11 @@ def test_rows_written_without_signals_announce_a_change_for_watched_models_only(
     config_cache.bulk_written(Service)  # e.g. an importer's bulk_create
     config_cache.cached("test.bulk", lambda: loads.append(1))
     assert len(loads) == 2
+
+
+def test_a_versioned_update_of_a_watched_model_is_seen_at_the_next_read(mexico, region_brazil):
+    from itsmo.organization import services as organization
+
+    assert organization.country_by_id(mexico.pk).region.code == "mexico"
+    organization.update_country(mexico, version=mexico.version, region=region_brazil)
+    assert organization.country_by_id(mexico.pk).region.code == "brazil"

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.db.models import F
 
+from . import config_cache
 from .errors import StaleVersion
 
 
@@ -14,7 +15,9 @@ def save_versioned(record: models.Model, expected_version: int | None, fields: l
     """Write ``fields`` of ``record`` only if the stored version is ``expected_version``.
 
     On success the record's version is incremented in memory too. On a stale version,
-    :class:`StaleVersion` carries the current stored record and nothing is written.
+    :class:`StaleVersion` carries the current stored record and nothing is written. The
+    write is an ``UPDATE``, which sends no ``post_save``: a configuration model (see
+    :mod:`itsmo.core.config_cache`) announces its change here instead.
     """
     model = type(record)
     version = record.version if expected_version is None else expected_version
@@ -38,3 +41,4 @@ def save_versioned(record: models.Model, expected_version: int | None, fields: l
             record=current,
         )
     record.version = version + 1
+    config_cache.bulk_written(model)

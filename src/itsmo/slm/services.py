@@ -155,7 +155,6 @@ def update_definition(
     if not changed:
         return definition
     save_versioned(definition, version, list(changed))
-    config_cache.bulk_written(SLADefinition)  # an UPDATE sends no post_save
     journal.record_changes(definition, actor, changed)
     return definition
 
