@@ -9,16 +9,12 @@ from hypothesis import assume, given, settings, strategies as st
 from itsmo.organization.calendar import Calendar
 from itsmo.organization.services import default_calendar
 from itsmo.slm import clock
+from tests.slm.conftest import at
 
-UTC = dt.UTC
 MEXICO = Calendar.standard(
     "America/Mexico_City", holidays=frozenset({dt.date(2026, 9, 16), dt.date(2026, 11, 16)})
 )
 HOUR = 3600
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(UTC)
 
 
 def test_p2_opened_friday_17h_in_mexico_before_independence_day():

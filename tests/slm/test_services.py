@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from itsmo.core.errors import PermissionDenied, ValidationFailed
 from itsmo.incidents import services
 from itsmo.slm import services as slm
 from itsmo.slm.models import ClockState, DefinitionKind, Metric, PriorityChange, SLAClock
-
-UTC = dt.UTC
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(UTC)
+from tests.slm.conftest import at
 
 
 def clock_of(incident, metric=Metric.RESOLUTION) -> SLAClock:
@@ -225,14 +218,7 @@ def test_paused_clocks_neither_warn_nor_breach(p2, frozen, agent_mexico, mailout
     assert clock_of(p2).state == ClockState.PAUSED
 
 
-def test_compliance_by_priority_and_month(frozen, p2_sla, open_mexico_incident, agent_mexico):
-    frozen.set(at("2026-09-14T08:00:00-06:00"))
-    met = open_mexico_incident(impact=2, urgency=1)
-    missed = open_mexico_incident(impact=1, urgency=2)
-    frozen.set(at("2026-09-14T09:00:00-06:00"))
-    services.resolve(met, actor=agent_mexico, code="fixed", notes="ok")
-    frozen.set(at("2026-09-25T09:00:00-06:00"))
-    services.resolve(missed, actor=agent_mexico, code="fixed", notes="late")
+def test_compliance_by_priority_and_month(p2_met_and_missed):
     rows = slm.compliance(
         at("2026-09-01T00:00Z"),
         at("2026-10-01T00:00Z"),

@@ -21,16 +21,6 @@ from .models import (
 )
 
 
-def add_domain_error(form: forms.Form, error) -> None:
-    """Put a service's error on the field it names (or on the form)."""
-    field = getattr(error, "field", None)
-    message = getattr(error, "message", str(error))
-    if field and field in form.fields:
-        form.add_error(field, message)
-    else:
-        form.add_error(None, message)
-
-
 def _staff():
     from itsmo.accounts.models import STAFF_ROLES
 

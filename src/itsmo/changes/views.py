@@ -20,6 +20,7 @@ from itsmo.accounts.decorators import staff_required
 from itsmo.cmdb.models import CI
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
+from itsmo.core.forms import add_domain_error
 
 from . import risk, services
 from .forms import (
@@ -35,7 +36,6 @@ from .forms import (
     RiskForm,
     ScheduleForm,
     TransitionForm,
-    add_domain_error,
 )
 from .models import (
     LIFECYCLE,

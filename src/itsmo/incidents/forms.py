@@ -7,7 +7,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from itsmo.changes.models import Change
-from itsmo.core.errors import DomainError
 from itsmo.problems.models import Problem
 
 from . import workspace
@@ -22,12 +21,6 @@ from .models import (
     Status,
     Urgency,
 )
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the field it names (or on the whole form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def _record_by_number(model, value: str, label):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from itsmo.accounts.decorators import staff_required
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
+from itsmo.core.forms import add_domain_error
 
 from . import services, workspace
 from .forms import (
@@ -28,7 +29,6 @@ from .forms import (
     MajorUpdateForm,
     NewIncidentForm,
     TransitionForm,
-    add_domain_error,
 )
 from .models import LIFECYCLE, Incident, Status
 

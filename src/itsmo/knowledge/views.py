@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, NotFound
+from itsmo.core.forms import add_domain_error
 from itsmo.incidents import services as incidents
-from itsmo.incidents.forms import add_domain_error
 from itsmo.incidents.models import OPEN_STATES
 from itsmo.search import services as search
 

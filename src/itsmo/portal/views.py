@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from itsmo.core.errors import DomainError, NotFound
+from itsmo.core.forms import add_domain_error
 from itsmo.incidents import services, workspace
-from itsmo.incidents.forms import add_domain_error
 from itsmo.incidents.models import Channel
 from itsmo.incidents.views import attachment_response
 from itsmo.surveys import services as surveys

@@ -13,17 +13,10 @@ from itsmo.accounts.models import STAFF_ROLES, SupportGroup, User
 from itsmo.catalog.models import Lifecycle, Service
 from itsmo.changes.models import Change
 from itsmo.cmdb.models import CI
-from itsmo.core.errors import DomainError
 from itsmo.incidents.models import Impact, Priority, Urgency
 from itsmo.organization.models import Country
 
 from .models import Problem, RcaMethod, ResolutionCode, Status, TaskStatus
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the field it names (or on the whole form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def staff_people() -> QuerySet:

@@ -19,6 +19,7 @@ from django_htmx.http import trigger_client_event
 from itsmo.accounts.decorators import staff_required
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, NotFound, StaleVersion
+from itsmo.core.forms import add_domain_error
 from itsmo.search import services as search
 
 from . import services
@@ -34,7 +35,6 @@ from .forms import (
     TaskForm,
     TaskStateForm,
     TransitionForm,
-    add_domain_error,
 )
 from .models import (
     LIFECYCLE,

@@ -18,6 +18,7 @@ from itsmo.incidents.models import Priority, Status
 from itsmo.organization.models import BusinessCalendar, BusinessUnit, Country, Region
 
 from .models import DefinitionKind, Metric, PriorityChange, SLADefinition
+from .services import EDITABLE_DEFINITION_FIELDS
 
 
 def _thresholds(text: str) -> list[int]:
@@ -122,25 +123,7 @@ class DefinitionForm(forms.Form):
 
     @staticmethod
     def initial_of(definition: SLADefinition) -> dict:
-        initial = {
-            name: getattr(definition, name)
-            for name in (
-                "name",
-                "description",
-                "service",
-                "priority",
-                "country",
-                "region",
-                "business_unit",
-                "support_group",
-                "response_target_minutes",
-                "resolution_target_minutes",
-                "calendar",
-                "pause_states",
-                "on_priority_change",
-                "is_active",
-            )
-        }
+        initial = {name: getattr(definition, name) for name in EDITABLE_DEFINITION_FIELDS}
         initial["warning_thresholds"] = ", ".join(str(t) for t in definition.warning_thresholds)
         return initial
 

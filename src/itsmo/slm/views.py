@@ -22,9 +22,10 @@ from itsmo.accounts.models import Role, SupportGroup
 from itsmo.catalog.models import Service
 from itsmo.core import journal
 from itsmo.core.errors import DomainError, StaleVersion
+from itsmo.core.forms import add_domain_error
 from itsmo.incidents.models import Priority, Status
 from itsmo.organization import services as organization
-from itsmo.organization.models import BusinessCalendar, Country, Region
+from itsmo.organization.models import BusinessCalendar, Country, Region, WorkingPeriod
 
 from . import services
 from .forms import GROUP_BY, CalendarExceptionForm, ComplianceForm, DefinitionForm
@@ -36,11 +37,6 @@ EDITORS = (Role.ADMINISTRATOR, Role.PROCESS_OWNER)
 
 def _may_edit(user) -> bool:
     return user.has_role(*EDITORS)
-
-
-def _add_error(form, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 @staff_required
@@ -71,7 +67,7 @@ def definition_new(request):
         try:
             definition = services.create_definition(actor=request.user, **form.values())
         except DomainError as error:
-            _add_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Definition “%(name)s” created.") % {"name": definition})
             return redirect("slm:definitions")
@@ -104,7 +100,7 @@ def definition_edit(request, pk: int):
                 _("Someone else changed this definition meanwhile. Reload it to see their change."),
             )
         except DomainError as error:
-            _add_error(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("Definition “%(name)s” saved.") % {"name": definition})
             return redirect("slm:definitions")
@@ -223,7 +219,7 @@ def calendar_list(request):
 
 def _weekly(calendar: BusinessCalendar) -> list[dict]:
     """Each weekday with its working periods (an empty list: closed)."""
-    labels = dict(calendar.working_periods.model._meta.get_field("weekday").choices)
+    labels = dict(WorkingPeriod._meta.get_field("weekday").choices)
     days = [{"label": labels[weekday], "periods": []} for weekday in range(7)]
     for period in calendar.working_periods.all():
         days[period.weekday]["periods"].append(period)
@@ -242,8 +238,7 @@ def calendar_detail(request, pk: int):
         try:
             organization.add_calendar_exception(calendar, actor=request.user, **form.cleaned_data)
         except DomainError as error:
-            field = (error.field or "").rpartition(".")[2]
-            form.add_error(field if field in form.fields else None, error.message)
+            add_domain_error(form, error, prefix="exception.")
         else:
             messages.success(
                 request,
